@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install everything dockyard and its tests need on a fresh Debian 12 machine:
+# Debian packages (apt-get) and a virtual environment in .venv with the package.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(busybox-static runc iptables iproute2 docker-registry skopeo umoci apache2-utils
+      openssl curl ca-certificates mmdebstrap xz-utils)
+PKGS+=(${DOCKYARD_EXTRA_PKGS:-})
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# docker-registry starts itself as a service on install; tests run their own.
+systemctl disable --now docker-registry >/dev/null 2>&1 || true
+pkill -f '^/usr/bin/docker-registry serve /etc/docker/registry' 2>/dev/null || true
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.dockyard-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing dockyard into .venv"
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e '.[test]'
+  touch "$stamp"
+fi
+echo "setup: ready (.venv/bin/dockyard)"

@@ -77,6 +77,10 @@ class Metadata:
         """Run a read query and return all rows."""
         return self._conn().execute(sql, args).fetchall()
 
+    def query_one(self, sql: str, args: Sequence = ()) -> sqlite3.Row | None:
+        """Run a read query and return its first row (or None)."""
+        return self._conn().execute(sql, args).fetchone()
+
     def ensure_schema(self, name: str, ddl: str) -> None:
         """Create a service's tables (idempotent ``CREATE ... IF NOT EXISTS`` DDL)."""
         with self._schema_lock:

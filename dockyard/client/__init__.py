@@ -1,1 +1,270 @@
+"""A thin Engine API client over the unix socket, stdlib only (lean CLI start-up).
 
+``Client()`` talks to ``DOCKYARD_HOST`` (default unix:///run/dockyard/dockyard.sock).
+When nothing answers on the default socket it starts dockyardd in the background and
+waits for it, so a new user's first ``dockyard images`` just works.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from typing import Any, Iterator
+from urllib.parse import urlencode
+
+from dockyard import errors
+
+API_VERSION = "1.43"
+DEFAULT_HOST = "unix:///run/dockyard/dockyard.sock"
+_STATUS = {400: errors.InvalidArgument, 404: errors.NotFound, 409: errors.Conflict,
+           304: errors.NotModified, 501: errors.NotImplementedYet, 503: errors.Unavailable}
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float | None = None):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self) -> None:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if self.timeout is not None:
+            s.settimeout(self.timeout)
+        s.connect(self.path)
+        self.sock = s
+
+
+class APIError(errors.DockyardError):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def error_for(status: int, message: str) -> errors.DockyardError:
+    cls = _STATUS.get(status)
+    return cls(message) if cls else APIError(status, message)
+
+
+class Client:
+    def __init__(self, host: str | None = None, autostart: bool = True):
+        self.host = host or os.environ.get("DOCKYARD_HOST") or DEFAULT_HOST
+        if not self.host.startswith("unix://"):
+            raise errors.InvalidArgument(f"unsupported host {self.host!r}: use unix:///path")
+        self.socket_path = self.host[len("unix://"):]
+        self.autostart = autostart
+        self._conn: UnixConnection | None = None
+        self._started = False
+
+    # -- connection ------------------------------------------------------
+    def _connection(self) -> UnixConnection:
+        if self._conn is None:
+            self._conn = UnixConnection(self.socket_path)
+        return self._conn
+
+    def _send(self, method: str, path: str, params: dict | None, body, headers: dict | None):
+        url = f"/v{API_VERSION}{path}"
+        if params:
+            url += "?" + urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+        hdrs = {"Host": "dockyard"}
+        hdrs.update(headers or {})
+        for attempt in (0, 1, 2):
+            conn = self._connection()
+            try:
+                conn.request(method, url, body=body, headers=hdrs)
+                return conn.getresponse()
+            except (FileNotFoundError, ConnectionRefusedError) as e:
+                self._conn = None
+                if attempt or not self._may_autostart():
+                    raise errors.Unavailable(
+                        f"Cannot connect to the dockyard daemon at {self.host}: {e.strerror}. "
+                        "Is dockyardd running?") from None
+                self._start_daemon()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self._conn = None  # a kept-alive connection the server closed: retry once
+                if attempt:
+                    raise
+                if hasattr(body, "read"):
+                    raise
+        raise errors.Unavailable(f"Cannot connect to the dockyard daemon at {self.host}")
+
+    def _may_autostart(self) -> bool:
+        return self.autostart and not self._started and os.environ.get("DOCKYARD_NO_AUTOSTART") != "1"
+
+    def _start_daemon(self) -> None:
+        """Start dockyardd detached, logging to the data root, and wait for its socket."""
+        self._started = True
+        data_root = os.environ.get("DOCKYARD_DATA_ROOT", "/var/lib/dockyard")
+        os.makedirs(data_root, mode=0o711, exist_ok=True)
+        log = open(os.path.join(data_root, "daemon.log"), "ab")
+        cmd = [sys.executable, "-m", "dockyard.daemon", "--host", self.host]
+        subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                         start_new_session=True, close_fds=True)
+        log.close()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(self.socket_path)
+                s.close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise errors.Unavailable(f"dockyardd did not start; see {data_root}/daemon.log")
+
+    # -- requests --------------------------------------------------------
+    def request(self, method: str, path: str, params: dict | None = None, json_body: Any = None,
+                body=None, headers: dict | None = None) -> http.client.HTTPResponse:
+        headers = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        resp = self._send(method, path, params, body, headers)
+        if resp.status >= 400:
+            raw = resp.read()
+            try:
+                msg = json.loads(raw).get("message", "")
+            except (ValueError, AttributeError):
+                msg = raw.decode(errors="replace").strip()
+            raise error_for(resp.status, msg or f"HTTP {resp.status}")
+        return resp
+
+    def _call(self, method, path, params=None, json=None, body=None, headers=None):
+        resp = self.request(method, path, params, json, body, headers)
+        data = resp.read()
+        if resp.status == 304:
+            raise errors.NotModified("not modified")
+        if not data:
+            return None
+        if resp.getheader("Content-Type", "").startswith("application/json"):
+            return _json_loads(data)
+        return data
+
+    def get(self, path: str, params: dict | None = None):
+        return self._call("GET", path, params)
+
+    def post(self, path: str, params: dict | None = None, json: Any = None, body=None,
+             headers: dict | None = None):
+        return self._call("POST", path, params, json, body, headers)
+
+    def put(self, path: str, params: dict | None = None, body=None, headers: dict | None = None):
+        return self._call("PUT", path, params, None, body, headers)
+
+    def delete(self, path: str, params: dict | None = None):
+        return self._call("DELETE", path, params)
+
+    def head(self, path: str, params: dict | None = None) -> http.client.HTTPResponse:
+        resp = self.request("HEAD", path, params)
+        resp.read()
+        return resp
+
+    def raw(self, method: str, path: str, params: dict | None = None, json: Any = None,
+            body=None, headers: dict | None = None) -> http.client.HTTPResponse:
+        """The response object, for byte streams (logs, export, save)."""
+        resp = self.request(method, path, params, json, body, headers)
+        self._conn = None  # the stream owns this connection now
+        return resp
+
+    def stream(self, method: str, path: str, params: dict | None = None, json: Any = None,
+               body=None, headers: dict | None = None) -> Iterator[dict]:
+        """Decode a JSON-lines response (progress, build output, events) as it arrives."""
+        resp = self.raw(method, path, params, json, body, headers)
+        buf = b""
+        while True:
+            chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
+            if not chunk:
+                break
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if line.strip():
+                    yield _json_loads(line)
+        if buf.strip():
+            yield _json_loads(buf)
+
+    def hijack(self, method: str, path: str, params: dict | None = None, json_body: Any = None):
+        """Send a request with ``Upgrade: tcp``; return the raw socket after the 101/200."""
+        url = f"/v{API_VERSION}{path}"
+        if params:
+            url += "?" + urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+        body = b"" if json_body is None else json.dumps(json_body).encode()
+        self._connection()  # resolve autostart through a normal request first
+        self.get("/_ping")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.socket_path)
+        head = (f"{method} {url} HTTP/1.1\r\nHost: dockyard\r\nConnection: Upgrade\r\n"
+                f"Upgrade: tcp\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        s.sendall(head + body)
+        status, extra = _read_head(s)
+        if status not in (101, 200):
+            raise error_for(status, _error_text(extra, s))
+        return HijackedSocket(s, extra)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _json_loads(data: bytes):
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise errors.DockyardError(f"daemon sent invalid JSON: {data[:200]!r}") from None
+
+
+def _read_head(s: socket.socket) -> tuple[int, bytes]:
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise errors.Unavailable("daemon closed the connection")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    status = int(head.split(b" ", 2)[1])
+    return status, rest
+
+
+def _error_text(extra: bytes, s: socket.socket) -> str:
+    data = extra
+    s.settimeout(2)
+    try:
+        while chunk := s.recv(65536):
+            data += chunk
+    except OSError:
+        pass
+    try:
+        return json.loads(data).get("message", "")
+    except ValueError:
+        return data.decode(errors="replace")
+
+
+class HijackedSocket:
+    """The upgraded socket, with bytes that arrived with the response head first."""
+
+    def __init__(self, sock: socket.socket, pending: bytes):
+        self.sock, self.pending = sock, pending
+
+    def recv(self, n: int = 65536) -> bytes:
+        if self.pending:
+            data, self.pending = self.pending[:n], self.pending[n:]
+            return data
+        return self.sock.recv(n)
+
+    def sendall(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def shutdown_write(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.sock.close()

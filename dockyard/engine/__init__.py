@@ -11,6 +11,7 @@ A service is ``XService(engine)`` and reaches the others through ``engine``.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import threading
 from functools import cached_property
@@ -73,7 +74,10 @@ class Engine:
                 continue
             recover = getattr(svc, "recover", None)
             if recover:
-                recover()
+                try:
+                    recover()
+                except Exception:  # one service's recovery must not keep the API down
+                    logging.getLogger("dockyard.engine").exception("%s: recover failed", name)
 
     def close(self) -> None:
         for svc in list(self._services.values()):

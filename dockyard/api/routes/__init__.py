@@ -1,1 +1,1 @@
-
+"""Engine API routes, one module per resource (see ``api/router.py``)."""

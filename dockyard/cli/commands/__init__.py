@@ -1,1 +1,10 @@
+"""The verb table: ``dockyard VERB`` → the module that implements it.
 
+Each module has ``HELP``, ``configure(parser)`` and ``run(args, client) -> int``.
+Only the module of the verb being run is imported (CLI start-up is latency).
+"""
+COMMANDS = {
+    "version": "dockyard.cli.commands.version",
+    "info": "dockyard.cli.commands.info",
+}
+ALIASES: dict[str, str] = {}

@@ -1,0 +1,169 @@
+"""Output helpers shared by the verbs: tables, Go-template-like --format, sizes, ages.
+
+``format_template`` understands the subset of Go templates that docker users write:
+``{{.Field}}``, nested ``{{.A.B}}``, ``{{json .}}``, ``{{json .Config}}``,
+``{{index .Labels "k"}}``, ``{{join .Names ","}}``, ``{{upper .X}}``, ``{{lower .X}}``,
+``{{len .X}}``, ``{{println .X}}`` and a leading ``table`` (prints a header row).
+"""
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import time
+from typing import Any, Iterable, Sequence
+
+_ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}")
+
+
+def short_id(ident: str, n: int = 12) -> str:
+    return ident.split(":", 1)[-1][:n]
+
+
+def human_size(n: float) -> str:
+    """docker's units.HumanSize: base 1000, 3-4 significant digits: ``2.3MB``, ``641.6MB``."""
+    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    i = 0
+    n = float(n)
+    while n >= 1000 and i < len(units) - 1:
+        n /= 1000.0
+        i += 1
+    return f"{n:.4g}{units[i]}"
+
+
+def human_duration(seconds: float) -> str:
+    """docker's units.HumanDuration: ``Less than a second``, ``3 seconds``, ``2 days``."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    m = s // 60
+    if m == 1:
+        return "About a minute"
+    if m < 60:
+        return f"{m} minutes"
+    h = round(s / 3600)
+    if h == 1:
+        return "About an hour"
+    if h < 48:
+        return f"{h} hours"
+    if h < 24 * 7 * 2:
+        return f"{h // 24} days"
+    if h < 24 * 30 * 2:
+        return f"{h // 24 // 7} weeks"
+    if h < 24 * 365 * 2:
+        return f"{h // 24 // 30} months"
+    return f"{h // 24 // 365} years"
+
+
+def since(ts: float) -> str:
+    return human_duration(time.time() - ts) + " ago"
+
+
+def table(rows: Iterable[Sequence[Any]], columns: Sequence[str], gap: int = 3) -> str:
+    """Columns padded like docker's tabwriter (min width, 3 spaces of padding)."""
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [len(c) for c in columns]
+    for r in rows:
+        for i, c in enumerate(r[:-1]):
+            widths[i] = max(widths[i], len(c))
+    out = []
+    for r in [list(columns)] + rows:
+        cells = [c.ljust(widths[i] + gap) if i < len(r) - 1 else c for i, c in enumerate(r)]
+        out.append("".join(cells).rstrip())
+    return "\n".join(out)
+
+
+# -- Go-template subset --------------------------------------------------------
+
+def _resolve(obj: Any, path: str) -> Any:
+    if path == ".":
+        return obj
+    cur = obj
+    for part in path.strip(".").split("."):
+        if isinstance(cur, dict):
+            cur = cur.get(part)
+        else:
+            cur = getattr(cur, part, None)
+    return cur
+
+
+def _arg(obj: Any, tok: str) -> Any:
+    if tok.startswith("."):
+        return _resolve(obj, tok)
+    if tok[:1] in "\"'`":
+        return tok[1:-1]
+    try:
+        return int(tok)
+    except ValueError:
+        return tok
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return "<no value>"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dict):
+        return "map[" + " ".join(f"{k}:{_text(x)}" for k, x in sorted(v.items())) + "]"
+    if isinstance(v, list):
+        return "[" + " ".join(_text(x) for x in v) + "]"
+    return str(v)
+
+
+_FUNCS = {
+    "json": lambda v: json.dumps(v),
+    "upper": lambda v: _text(v).upper(),
+    "lower": lambda v: _text(v).lower(),
+    "title": lambda v: _text(v).title(),
+    "len": lambda v: len(v or []),
+    "join": lambda v, sep: sep.join(_text(x) for x in (v or [])),
+    "index": lambda v, k: (v or {}).get(k) if isinstance(v, dict) else (v or [])[int(k)],
+    "println": lambda *v: " ".join(_text(x) for x in v) + "\n",
+    "print": lambda *v: "".join(_text(x) for x in v),
+    "truncate": lambda v, n: _text(v)[: int(n)],
+}
+
+
+def _eval(obj: Any, expr: str) -> str:
+    toks = shlex.split(expr, posix=False)
+    if not toks:
+        return ""
+    if toks[0] in _FUNCS:
+        val = _FUNCS[toks[0]](*[_arg(obj, t) for t in toks[1:]])
+    else:
+        val = _arg(obj, toks[0])
+    return val if isinstance(val, str) else _text(val)
+
+
+def format_template(fmt: str, obj: Any) -> str:
+    """Render ``fmt`` for ``obj`` (a ``table`` prefix is handled by :func:`format_rows`)."""
+    fmt = fmt.replace("\\t", "\t").replace("\\n", "\n")
+    return _ACTION.sub(lambda m: _eval(obj, m.group(1)), fmt)
+
+
+def format_rows(fmt: str, objs: Iterable[Any], headers: dict[str, str] | None = None) -> str:
+    """Render one line per object; ``table …`` adds a header row and aligns columns."""
+    objs = list(objs)
+    if not fmt.startswith("table"):
+        return "\n".join(format_template(fmt, o) for o in objs)
+    fmt = fmt[len("table"):].strip() or "{{json .}}"
+    fmt = fmt.replace("\\t", "\t")
+    head = _ACTION.sub(lambda m: _header(m.group(1), headers or {}), fmt)
+    lines = [head] + [format_template(fmt, o) for o in objs]
+    cols = [ln.split("\t") for ln in lines]
+    return table(cols[1:], cols[0]) if cols else ""
+
+
+def _header(expr: str, headers: dict[str, str]) -> str:
+    field = expr.split()[-1].lstrip(".")
+    if field in headers:
+        return headers[field]
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", field).upper()
+
+
+def print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=4))

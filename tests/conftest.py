@@ -1,0 +1,56 @@
+"""Shared fixtures: a busybox rootfs tar made from /bin/busybox, and a real daemon.
+
+Tests never need a registry or the network: base images are made here.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.helpers.daemon import Daemon
+from tests.helpers.rootfs import BUSYBOX, write_busybox_tar
+
+CACHE = os.path.join(os.path.dirname(__file__), "..", ".cache")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        skip = pytest.mark.skip(reason="needs root (real namespaces, mounts, cgroups)")
+        for item in items:
+            if "root" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def busybox_tar(tmp_path_factory) -> str:
+    """Path to a rootfs tar with busybox and its applet links (≈1-2 MB)."""
+    if not os.path.exists(BUSYBOX):
+        pytest.fail("busybox-static is not installed: run scripts/setup.sh")
+    path = tmp_path_factory.mktemp("rootfs") / "busybox.tar"
+    return write_busybox_tar(str(path))
+
+
+@pytest.fixture(scope="session")
+def daemon(busybox_tar):
+    """A real dockyardd on a temporary socket/data root, with ``busybox:latest`` imported."""
+    d = Daemon()
+    try:
+        d.start()
+        d.import_tar(busybox_tar, "busybox:latest")
+        yield d
+    finally:
+        d.cleanup()
+
+
+@pytest.fixture
+def fresh_daemon(busybox_tar):
+    """A daemon of the test's own (for restart/kill tests that disturb it)."""
+    d = Daemon()
+    try:
+        d.start()
+        d.import_tar(busybox_tar, "busybox:latest")
+        yield d
+    finally:
+        d.cleanup()

@@ -1,0 +1,164 @@
+"""docker's json-file log format: write with rotation, read with tail/since/until/follow.
+
+Each line is ``{"log":"hi\\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}``.
+The writer rotates ``<id>-json.log`` → ``.1`` → ``.2`` … when it passes ``max_size`` and
+keeps ``max_file`` files in all. The reader finds the last N lines by reading the file
+backwards in blocks, so ``logs --tail 10`` on a huge log starts at once.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Iterator
+
+BLOCK = 64 * 1024
+MAX_PARTIAL = 16 * 1024  # docker splits lines longer than 16K
+
+
+def rfc3339nano(ns: int | None = None) -> str:
+    ns = time.time_ns() if ns is None else ns
+    sec, frac = divmod(ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)) + f".{frac:09d}Z"
+
+
+def parse_time(s: str) -> float:
+    """RFC3339(Nano) → unix seconds (float)."""
+    import calendar
+    base, _, frac = s.rstrip("Z").partition(".")
+    secs = calendar.timegm(time.strptime(base[:19], "%Y-%m-%dT%H:%M:%S"))
+    return secs + (float("0." + frac) if frac else 0.0)
+
+
+class LogWriter:
+    """Appends docker json-file lines for one container; rotates by size."""
+
+    def __init__(self, path: str, max_size: int = 0, max_file: int = 1):
+        self.path = path
+        self.max_size = max_size
+        self.max_file = max(1, max_file)
+        self._partial = {"stdout": b"", "stderr": b""}
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        self._size = os.fstat(self._fd).st_size
+
+    def write(self, stream: str, data: bytes) -> None:
+        """Record output; complete lines are written now, a partial one when it completes."""
+        buf = self._partial[stream] + data
+        lines = buf.split(b"\n")
+        self._partial[stream] = lines.pop()
+        out = [self._line(stream, ln + b"\n") for ln in lines]
+        while len(self._partial[stream]) >= MAX_PARTIAL:
+            chunk, self._partial[stream] = (self._partial[stream][:MAX_PARTIAL],
+                                            self._partial[stream][MAX_PARTIAL:])
+            out.append(self._line(stream, chunk))
+        if out:
+            self._append(b"".join(out))
+
+    def flush(self) -> None:
+        """Write partial lines (at process exit)."""
+        for stream, rest in self._partial.items():
+            if rest:
+                self._partial[stream] = b""
+                self._append(self._line(stream, rest))
+
+    def _line(self, stream: str, data: bytes) -> bytes:
+        rec = {"log": data.decode("utf-8", "replace"), "stream": stream, "time": rfc3339nano()}
+        return json.dumps(rec, ensure_ascii=False).encode() + b"\n"
+
+    def _append(self, data: bytes) -> None:
+        if self.max_size and self._size and self._size + len(data) > self.max_size:
+            self._rotate()
+        os.write(self._fd, data)
+        self._size += len(data)
+
+    def _rotate(self) -> None:
+        os.close(self._fd)
+        if self.max_file <= 1:
+            os.truncate(self.path, 0)
+        else:
+            for i in range(self.max_file - 1, 0, -1):
+                src = self.path if i == 1 else f"{self.path}.{i - 1}"
+                if os.path.exists(src):
+                    os.replace(src, f"{self.path}.{i}")
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        self._size = 0
+
+    def close(self) -> None:
+        self.flush()
+        os.close(self._fd)
+
+
+def log_files(path: str) -> list[str]:
+    """The log and its rotated files, oldest first."""
+    rotated, i = [], 1
+    while os.path.exists(f"{path}.{i}"):
+        rotated.append(f"{path}.{i}")
+        i += 1
+    return list(reversed(rotated)) + ([path] if os.path.exists(path) else [])
+
+
+def tail_lines(path: str, n: int) -> list[bytes]:
+    """The last ``n`` lines of one file, reading backwards in blocks."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        pos, data = f.tell(), b""
+        while pos > 0 and data.count(b"\n") <= n:
+            step = min(BLOCK, pos)
+            pos -= step
+            f.seek(pos)
+            data = f.read(step) + data
+    lines = [ln for ln in data.split(b"\n") if ln]
+    return lines[-n:] if n else []
+
+
+def read_records(path: str, tail: int | None = None) -> tuple[list[dict], int]:
+    """Past records (all, or the last ``tail``) and the current file's end offset."""
+    files = log_files(path)
+    end = os.path.getsize(path) if os.path.exists(path) else 0
+    if tail is None:
+        raw = []
+        for p in files:
+            with open(p, "rb") as f:
+                raw.extend(ln for ln in f.read().split(b"\n") if ln)
+    else:
+        raw = []
+        for p in reversed(files):
+            if len(raw) >= tail:
+                break
+            raw = tail_lines(p, tail - len(raw)) + raw
+    return [_decode(ln) for ln in raw if ln], end
+
+
+def _decode(line: bytes) -> dict:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {"log": line.decode("utf-8", "replace") + "\n", "stream": "stdout", "time": ""}
+
+
+def follow(path: str, offset: int, alive, interval: float = 0.05) -> Iterator[dict]:
+    """Yield records appended after ``offset`` while ``alive()``; survives rotation."""
+    ino = os.stat(path).st_ino if os.path.exists(path) else None
+    buf = b""
+    while True:
+        running = alive()
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return
+        if st.st_ino != ino:  # rotated: finish the old file under its new name, then restart
+            ino, offset, buf = st.st_ino, 0, b""
+        if st.st_size > offset:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                chunk = f.read(st.st_size - offset)
+            offset += len(chunk)
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for ln in lines:
+                if ln:
+                    yield _decode(ln)
+        elif not running:
+            return
+        else:
+            time.sleep(interval)

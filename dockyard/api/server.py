@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 import time
+from http import HTTPStatus
 from typing import Iterator
 
 import h11
@@ -138,7 +139,11 @@ class Connection:
     def _start(self, status: int, headers: list[tuple[str, str]]) -> None:
         hs = [("Server", "dockyard"), ("Api-Version", self.server.api_version),
               ("Docker-Experimental", "false"), ("Ostype", "linux")] + headers
-        self.send(h11.Response(status_code=status, headers=hs))
+        try:
+            reason = HTTPStatus(status).phrase.encode()
+        except ValueError:
+            reason = b""
+        self.send(h11.Response(status_code=status, headers=hs, reason=reason))
 
     def _respond(self, resp, head: bool) -> None:
         if resp is None:

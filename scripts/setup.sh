@@ -18,6 +18,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The API socket is 0660 root:dockyard; members of the group may use dockyard.
+getent group dockyard >/dev/null || groupadd --system dockyard
 # docker-registry starts itself as a service on install; tests run their own.
 systemctl disable --now docker-registry >/dev/null 2>&1 || true
 pkill -f '^/usr/bin/docker-registry serve /etc/docker/registry' 2>/dev/null || true

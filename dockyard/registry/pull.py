@@ -35,20 +35,29 @@ class Puller:
         self.engine, self.client, self.ref, self.ch = engine, client, ref, ch
         self.platform = platform
         self.scope = f"repository:{ref.path}:pull"
+        self.doc: dict | None = None
+
+    def resolve(self) -> None:
+        """Fetch and check the manifest and config (before any progress is streamed,
+        so an unknown tag or refused login can still become an HTTP error status)."""
+        ref = self.ref
+        self.data, self.doc, _, self.repo_digest = manifests.resolve(
+            self.client, ref.path, ref.digest or ref.tag, self.scope, ref.familiar, self.platform)
+        self.config = self._config(self.doc["config"])
+        self.ids = oi.diff_ids(oi.parse_json(self.config, f"config of {ref.familiar}"))
+        if len(self.ids) != len(self.doc.get("layers") or []):
+            raise InvalidArgument(f"{ref.familiar}: manifest has {len(self.doc['layers'])} "
+                                  f"layers but the config lists {len(self.ids)} diff ids")
+        self._check_platform(self.config)
 
     def run(self) -> str:
         """Pull; return the image ID. Raises on any failure (no image is recorded)."""
         ref = self.ref
+        if self.doc is None:
+            self.resolve()
         self.ch.status(f"Pulling from {ref.path}", ref.tag or ref.digest)
-        data, doc, digest, repo_digest = manifests.resolve(
-            self.client, ref.path, ref.digest or ref.tag, self.scope, ref.familiar, self.platform)
-        config = self._config(doc["config"])
-        layers = doc.get("layers") or []
-        ids = oi.diff_ids(oi.parse_json(config, f"config of {ref.familiar}"))
-        if len(ids) != len(layers):
-            raise InvalidArgument(f"{ref.familiar}: manifest has {len(layers)} layers but the "
-                                  f"config lists {len(ids)} diff ids")
-        self._check_platform(config)
+        data, doc, repo_digest, config = self.data, self.doc, self.repo_digest, self.config
+        layers, ids = doc.get("layers") or [], self.ids
         image_id = dg.of_bytes(config)
         if self._up_to_date(image_id, layers):
             self._done(repo_digest, f"Image is up to date for {ref.familiar}")

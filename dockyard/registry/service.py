@@ -58,7 +58,19 @@ class RegistryService:
         """
         parsed = self._parse_pull(ref, tag)
         want = manifests.parse_platform(platform)
-        return run_streaming(self._pull_work, parsed, want, auth)
+        client = self.client(parsed.registry_host, auth)
+        try:
+            if parsed.tag or parsed.digest:
+                first = Puller(self.engine, client, parsed, None, want)
+                first.resolve()
+                pullers = [first]
+            else:
+                pullers = [Puller(self.engine, client, r, None, want)
+                           for r in self._all_tags(client, parsed)]
+        except BaseException:
+            client.close()
+            raise
+        return run_streaming(self._pull_work, client, pullers)
 
     def pull(self, ref: str, platform: str | None = None, auth: dict | None = None,
              on_message=None) -> None:
@@ -78,12 +90,11 @@ class RegistryService:
             return reference.parse(f"{parsed.name}:{tag}")
         return parsed
 
-    def _pull_work(self, ch: Channel, ref: reference.Reference, want, auth) -> None:
-        client = self.client(ref.registry_host, auth)
+    def _pull_work(self, ch: Channel, client: RegistryClient, pullers: list[Puller]) -> None:
         try:
-            refs = [ref] if ref.tag or ref.digest else self._all_tags(client, ref)
-            for r in refs:
-                Puller(self.engine, client, r, ch, want).run()
+            for p in pullers:
+                p.ch = ch
+                p.run()
                 self._remember(client)
         finally:
             client.close()
@@ -101,7 +112,8 @@ class RegistryService:
     def push_stream(self, name: str, tag: str | None = None,
                     auth: dict | None = None) -> Iterator[dict]:
         """Push a local image by name (``tag`` overrides); docker's progress messages."""
-        ref = reference.parse(f"{name}:{tag}" if tag else name)
+        ref = reference.parse(name, default_tag=False)
+        ref = reference.parse(f"{ref.name}:{tag or ref.tag or 'latest'}") if not ref.digest else ref
         if ref.digest:
             raise InvalidArgument(f"cannot push a digest reference: {name}")
         image = self.engine.images.get(str(ref))

@@ -4,6 +4,11 @@ Each module has ``HELP``, ``configure(parser)`` and ``run(args, client) -> int``
 Only the module of the verb being run is imported (CLI start-up is latency).
 """
 COMMANDS = {
+    "pull": "dockyard.cli.commands.pull",
+    "push": "dockyard.cli.commands.push",
+    "login": "dockyard.cli.commands.login",
+    "logout": "dockyard.cli.commands.logout",
+    "search": "dockyard.cli.commands.search",
     "version": "dockyard.cli.commands.version",
     "info": "dockyard.cli.commands.info",
 }

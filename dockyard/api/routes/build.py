@@ -1,0 +1,47 @@
+"""Engine API: ``POST /build`` (classic builder protocol) and ``POST /build/prune``.
+
+The body is the build context as a tar (plain or compressed); the response is a
+JSON-lines stream: ``{"stream": "Step 1/7 : FROM node\\n"}``, ``{"aux": {"ID": ...}}``,
+and errors as ``{"errorDetail": {"message": m, "code": n}, "error": m}``.
+dockyard extension: ``explaincache=1`` adds, for each missed step, which input changed.
+"""
+from __future__ import annotations
+
+from dockyard.api.http import JSON, JSONStream
+from dockyard.build.state import BuildOptions
+from dockyard.errors import InvalidArgument
+
+
+def options_from_query(req) -> BuildOptions:
+    """BuildOptions from ``POST /build`` query parameters (docker's names)."""
+    if req.query("remote"):
+        raise InvalidArgument("remote build contexts (remote=) are not supported: send the context as a tar body")
+    buildargs = req.query_json("buildargs", {}) or {}
+    labels = req.query_json("labels", {}) or {}
+    if not isinstance(buildargs, dict) or not isinstance(labels, dict):
+        raise InvalidArgument("buildargs and labels must be JSON objects")
+    return BuildOptions(
+        dockerfile=req.query("dockerfile") or "Dockerfile",
+        tags=[t for t in req.query_all("t") if t],
+        buildargs=buildargs, labels={k: str(v) for k, v in labels.items()},
+        nocache=req.query_bool("nocache"), target=req.query("target") or "",
+        quiet=req.query_bool("q"), rm=req.query_bool("rm", True),
+        forcerm=req.query_bool("forcerm"), pull=req.query_bool("pull"),
+        network=(req.query("networkmode") or "") if req.query("networkmode") != "default" else "",
+        explain_cache=req.query_bool("explaincache"))
+
+
+def build(req, engine):
+    opts = options_from_query(req)
+    engine.builds.check_options(opts)
+    return JSONStream(engine.builds.build_stream(req.body, opts))
+
+
+def prune(req, engine):
+    return JSON(engine.builds.prune())
+
+
+ROUTES = [
+    ("POST", "/build", build),
+    ("POST", "/build/prune", prune),
+]

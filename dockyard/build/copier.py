@@ -1,0 +1,173 @@
+"""COPY/ADD into a mounted rootfs, never following a symlink out of it.
+
+``resolve_in_root`` walks a path one component at a time the way the container
+would see it: an absolute symlink restarts at the rootfs, ``..`` stops at it. The
+result is always a host path under ``root``. Files are then created with
+O_NOFOLLOW, so a symlink planted at the final name cannot redirect a write.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import stat
+import tarfile
+from dataclasses import dataclass
+
+from dockyard.errors import InvalidArgument
+
+MAX_LINKS = 255
+
+
+@dataclass
+class Owner:
+    uid: int = 0
+    gid: int = 0
+
+
+def resolve_in_root(root: str, path: str) -> str:
+    """Host path of ``path`` inside ``root`` with symlinks resolved in-root."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    done: list[str] = []
+    links = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        host = os.path.join(root, *done, part)
+        try:
+            target = os.readlink(host)
+        except OSError:  # not a symlink, or not there yet: keep the name
+            done.append(part)
+            continue
+        links += 1
+        if links > MAX_LINKS:
+            raise InvalidArgument(f"too many levels of symbolic links resolving {path}")
+        if target.startswith("/"):
+            done = []
+        parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+    return os.path.join(root, *done)
+
+
+def make_dirs(root: str, path: str, owner: Owner | None, mode: int = 0o755) -> str:
+    """mkdir -p inside root; directories created here get ``owner``. Returns host path."""
+    host = resolve_in_root(root, path)
+    if os.path.isdir(host):
+        return host
+    parent = posixpath.dirname(path.rstrip("/")) or "/"
+    if parent != path:
+        make_dirs(root, parent, owner, mode)
+    host = resolve_in_root(root, path)
+    if os.path.lexists(host) and not os.path.isdir(host):
+        raise InvalidArgument(f"cannot create directory {path}: a file is in the way")
+    os.mkdir(host, mode)
+    os.chmod(host, mode)
+    if owner:
+        os.lchown(host, owner.uid, owner.gid)
+    return host
+
+
+def copy_entry(src: str, st: os.stat_result, root: str, dest: str,
+               owner: Owner, chmod: int | None) -> None:
+    """Copy one context entry (file, dir, symlink) to rootfs path ``dest``."""
+    host = resolve_in_root(root, posixpath.dirname(dest))
+    target = os.path.join(host, posixpath.basename(dest))
+    mode = stat.S_IMODE(st.st_mode) if chmod is None else chmod
+    if stat.S_ISDIR(st.st_mode):
+        if os.path.islink(target) or (os.path.lexists(target) and not os.path.isdir(target)):
+            os.unlink(target)
+        if not os.path.isdir(target):
+            os.mkdir(target, 0o700)
+        os.chmod(target, mode)
+    else:
+        _remove_non_dir(target)
+        if stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(src), target)
+        elif stat.S_ISREG(st.st_mode):
+            _copy_file(src, target, mode)
+        else:
+            return
+    os.lchown(target, owner.uid, owner.gid)
+    if not stat.S_ISLNK(st.st_mode):
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _copy_file(src: str, target: str, mode: int) -> None:
+    out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with open(src, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            offset = 0
+            while offset < size:  # sendfile: the kernel copies, Python never sees the bytes
+                n = os.sendfile(out, f.fileno(), offset, size - offset)
+                if n == 0:
+                    break
+                offset += n
+        os.fchmod(out, mode)
+    finally:
+        os.close(out)
+
+
+def _remove_non_dir(path: str) -> None:
+    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
+        os.unlink(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path)
+
+
+def write_bytes(root: str, dest: str, data: bytes, owner: Owner, mode: int, mtime: float | None = None) -> None:
+    """Write ``data`` as a new file at rootfs path ``dest`` (heredocs, URLs)."""
+    host = resolve_in_root(root, posixpath.dirname(dest))
+    target = os.path.join(host, posixpath.basename(dest))
+    _remove_non_dir(target)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        os.fchmod(f.fileno(), mode)
+        os.fchown(f.fileno(), owner.uid, owner.gid)
+    if mtime is not None:
+        os.utime(target, (mtime, mtime))
+
+
+def is_archive(path: str) -> bool:
+    """ADD auto-extracts local tar archives (plain, gzip, bzip2, xz)."""
+    try:
+        return os.path.isfile(path) and tarfile.is_tarfile(path)
+    except (OSError, tarfile.TarError):
+        return False
+
+
+def extract_archive(path: str, root: str, dest: str) -> None:
+    """Unpack a local tar into rootfs dir ``dest``; members stay inside ``dest``."""
+    base = posixpath.normpath("/" + dest)
+    with tarfile.open(path, "r:*") as tar:
+        for m in tar:
+            name = posixpath.normpath("/" + m.name)
+            if ".." in m.name.split("/"):
+                raise InvalidArgument(f"ADD {os.path.basename(path)}: archive member {m.name!r} climbs out with '..'")
+            target = posixpath.join(base, name.lstrip("/")) if name != "/" else base
+            _extract_one(tar, m, root, base, target)
+
+
+def _extract_one(tar: tarfile.TarFile, m: tarfile.TarInfo, root: str, base: str, target: str) -> None:
+    owner = Owner(m.uid, m.gid)
+    if m.isdir():
+        host = make_dirs(root, target, owner, m.mode & 0o7777 or 0o755)
+        os.chmod(host, m.mode & 0o7777)
+        return
+    make_dirs(root, posixpath.dirname(target), None)
+    host = os.path.join(resolve_in_root(root, posixpath.dirname(target)), posixpath.basename(target))
+    _remove_non_dir(host)
+    if m.isreg():
+        write_bytes(root, target, tar.extractfile(m).read(), owner, m.mode & 0o7777, m.mtime)
+        return
+    if m.issym():
+        os.symlink(m.linkname, host)
+    elif m.islnk():
+        link_host = resolve_in_root(root, posixpath.join(base, posixpath.normpath("/" + m.linkname).lstrip("/")))
+        os.link(link_host, host, follow_symlinks=False)
+    else:
+        return  # device nodes from an ADDed archive are not recreated
+    os.lchown(host, owner.uid, owner.gid)

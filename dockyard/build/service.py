@@ -1,0 +1,132 @@
+"""BuildService (``engine.builds``): builds from a tar or directory context.
+
+``build_stream(body, opts)`` is what ``POST /build`` uses: it extracts the tar
+context into a private temp dir (hashing files as they land), runs the builder in
+a worker thread and yields the classic builder's JSON messages as they happen
+(RUN output is live). ``build(context_dir, opts, emit)`` is the synchronous core
+for in-process use. A failed build tags nothing; the images of the steps that
+succeeded stay in the cache, so the next build resumes after them.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import tempfile
+import threading
+from typing import BinaryIO, Callable, Iterator
+
+from dockyard.build.builder import Builder, StepError
+from dockyard.build.cache import NoCacheProber, SQLiteProber
+from dockyard.build.context import Context, extract_tar
+from dockyard.build.output import Output
+from dockyard.build.state import BuildOptions
+from dockyard.errors import DockyardError, NotFound
+from dockyard.oci import reference
+
+log = logging.getLogger(__name__)
+_END = object()
+
+
+class BuildService:
+    """Dockerfile builds over the engine's images, snapshots and containers."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.tmp_root = os.path.join(engine.data_root, "build-tmp")
+
+    def recover(self) -> None:
+        """Start-up: remove contexts left by builds that were cut short."""
+        shutil.rmtree(self.tmp_root, ignore_errors=True)
+
+    def _exists(self, image_id: str) -> bool:
+        try:
+            self.engine.images.get(image_id)
+            return True
+        except NotFound:
+            return False
+
+    def prober(self, nocache: bool) -> SQLiteProber:
+        cls = NoCacheProber if nocache else SQLiteProber
+        return cls(self.engine.meta, self._exists)
+
+    def check_options(self, opts: BuildOptions) -> None:
+        """Reject bad tags before any work (they would only fail at the very end)."""
+        for t in opts.tags:
+            reference.parse(t)
+        if not opts.dockerfile:
+            opts.dockerfile = "Dockerfile"
+
+    # -- synchronous core -----------------------------------------------------------
+    def build(self, context_dir: str, opts: BuildOptions, emit: Callable[[dict], None],
+              hashes: dict[str, str] | None = None) -> str:
+        """Build from ``context_dir``; report through ``emit``; return the image id.
+
+        Raises DockyardError (StepError for a failed RUN, with its exit code).
+        """
+        self.check_options(opts)
+        out = Output(emit, opts.quiet, opts.explain_cache)
+        ctx = Context(context_dir, hashes)
+        text = ctx.read_file(opts.dockerfile, "Dockerfile")
+        builder = Builder(self.engine, ctx, opts, out, self.prober(opts.nocache))
+        image_id = builder.build(text)
+        out.built(image_id)
+        for t in opts.tags:
+            ref = reference.parse(t)
+            self.engine.images.tag(image_id, str(ref))
+            out.tagged(ref.familiar)
+        return image_id
+
+    # -- streaming (API) ------------------------------------------------------------
+    def build_stream(self, body: BinaryIO, opts: BuildOptions) -> Iterator[dict]:
+        """Build from a tar context stream; yield JSON messages as they happen."""
+        self.check_options(opts)
+        os.makedirs(self.tmp_root, mode=0o700, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix="ctx-", dir=self.tmp_root)
+        try:
+            hashes = extract_tar(body, tmp)
+            yield from self._run_threaded(tmp, opts, hashes)
+        except DockyardError as e:
+            yield _error(str(e))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def build_dir_stream(self, context_dir: str, opts: BuildOptions) -> Iterator[dict]:
+        """Build from a directory (in-process callers); yields like build_stream."""
+        yield from self._run_threaded(context_dir, opts, None)
+
+    def _run_threaded(self, context_dir: str, opts: BuildOptions, hashes) -> Iterator[dict]:
+        q: queue.Queue = queue.Queue()
+
+        def work() -> None:
+            try:
+                self.build(context_dir, opts, q.put, hashes)
+            except StepError as e:
+                q.put(_error(str(e), e.code))
+            except DockyardError as e:
+                q.put(_error(str(e)))
+            except Exception as e:  # a bug must still end the stream with a message
+                log.exception("build failed")
+                q.put(_error(f"internal error: {type(e).__name__}: {e}"))
+            finally:
+                q.put(_END)
+
+        t = threading.Thread(target=work, name="build", daemon=True)
+        t.start()
+        while (msg := q.get()) is not _END:
+            yield msg
+        t.join()
+
+    # -- cache ----------------------------------------------------------------------
+    def prune(self) -> dict:
+        """Forget the build cache (images stay; ``image prune`` removes those)."""
+        keys = self.prober(False).prune()
+        return {"CachesDeleted": keys, "SpaceReclaimed": 0}
+
+
+def _error(message: str, code: int | None = None) -> dict:
+    detail: dict = {"message": message}
+    if code is not None:
+        detail["code"] = code
+    return {"errorDetail": detail, "error": message}

@@ -1,0 +1,127 @@
+"""Linux bridges and veth pairs over netlink (pyroute2).
+
+The host side uses one long-lived ``IPRoute`` socket (guarded by a lock: request
+threads share it). A container's veth is created with its peer born directly in the
+container's netns (``net_ns_fd``), already named ``eth0``/``eth1``… with its MAC and
+MTU, so nothing is moved or renamed afterwards. The container side is configured
+with an ``IPRoute`` opened by a thread that has ``setns()``'d into the netns
+(:func:`dockyard.network.netns.run_in`): no process is forked. The whole attach
+costs a few milliseconds.
+"""
+from __future__ import annotations
+
+import threading
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from dockyard.network import netns
+
+ENOENT, EEXIST, ENODEV = 2, 17, 19
+
+
+def _sysctl(path: str, value: str) -> None:
+    with open(path, "w") as f:
+        f.write(value)
+
+
+class Links:
+    """Netlink operations in the host namespace (bridges, host ends of veths)."""
+
+    def __init__(self) -> None:
+        self._ipr = IPRoute()
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._ipr.close()
+
+    def index(self, name: str) -> int | None:
+        """Interface index of ``name`` or None."""
+        with self._lock:
+            found = self._ipr.link_lookup(ifname=name)
+        return found[0] if found else None
+
+    def names(self) -> list[str]:
+        """Names of all interfaces in the host namespace."""
+        with self._lock:
+            return [link.get_attr("IFLA_IFNAME") for link in self._ipr.get_links()]
+
+    def host_mtu(self) -> int:
+        """MTU of the interface holding the default route (1500 when there is none)."""
+        with self._lock:
+            for route in self._ipr.get_default_routes(family=2):
+                oif = route.get_attr("RTA_OIF")
+                if oif:
+                    return self._ipr.get_links(oif)[0].get_attr("IFLA_MTU") or 1500
+        return 1500
+
+    def ensure_bridge(self, name: str, gateway: str, prefixlen: int, mtu: int) -> None:
+        """Create bridge ``name`` with ``gateway/prefixlen`` and bring it up (idempotent)."""
+        with self._lock:
+            if not self._ipr.link_lookup(ifname=name):
+                self._ipr.link("add", ifname=name, kind="bridge", mtu=mtu)
+            index = self._ipr.link_lookup(ifname=name)[0]
+            have = {a.get_attr("IFA_ADDRESS") for a in self._ipr.get_addr(index=index, family=2)}
+            if gateway not in have:
+                self._ipr.addr("add", index=index, address=gateway, prefixlen=prefixlen)
+            self._ipr.link("set", index=index, state="up")
+        # lets DNAT'd packets from 127.0.0.1 leave through the bridge (then masqueraded)
+        _sysctl(f"/proc/sys/net/ipv4/conf/{name}/route_localnet", "1")
+
+    def delete(self, name: str) -> bool:
+        """Delete interface ``name``; False when it did not exist."""
+        with self._lock:
+            try:
+                self._ipr.link("del", ifname=name)
+            except NetlinkError as e:
+                if e.code in (ENOENT, ENODEV):
+                    return False
+                raise
+        return True
+
+    def add_veth(self, host_name: str, bridge: str, netns_path: str, peer: dict, mtu: int) -> None:
+        """Create veth ``host_name`` on ``bridge``; its peer (``peer`` = ifname/address)
+        is created inside the namespace at ``netns_path``."""
+        peer = dict(peer, net_ns_fd=netns_path, mtu=mtu)
+        with self._lock:
+            self._ipr.link("add", ifname=host_name, kind="veth", mtu=mtu, peer=peer)
+            try:
+                index = self._ipr.link_lookup(ifname=host_name)[0]
+                master = self._ipr.link_lookup(ifname=bridge)[0]
+                self._ipr.link("set", index=index, master=master, state="up")
+            except BaseException:
+                self._ipr.link("del", ifname=host_name)
+                raise
+
+
+def configure_container(netns_path: str, ifname: str | None, address: str | None,
+                        prefixlen: int = 0, gateway: str | None = None) -> None:
+    """Inside the netns: loopback up; then ``ifname`` gets ``address/prefixlen``, is
+    brought up, and (when ``gateway`` is given) becomes the default route."""
+
+    def body() -> None:
+        with IPRoute() as ipr:
+            ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+            if not ifname:
+                return
+            index = ipr.link_lookup(ifname=ifname)[0]
+            ipr.addr("add", index=index, address=address, prefixlen=prefixlen)
+            ipr.link("set", index=index, state="up")
+            if gateway:
+                ipr.route("add", dst="default", gateway=gateway)
+
+    netns.run_in(netns_path, body)
+
+
+def remove_container_link(netns_path: str, ifname: str) -> None:
+    """Delete ``ifname`` inside the netns (its host peer goes with it); missing is fine."""
+
+    def body() -> None:
+        with IPRoute() as ipr:
+            try:
+                ipr.link("del", ifname=ifname)
+            except NetlinkError as e:
+                if e.code not in (ENOENT, ENODEV):
+                    raise
+
+    netns.run_in(netns_path, body)

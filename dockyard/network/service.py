@@ -1,0 +1,301 @@
+"""NetworkService: networks, container networking and its recovery (``engine.networks``).
+
+Life cycle of a container's networking, as the container service drives it::
+
+    create_netns(id) ──► runtime create (joins the netns) ──► setup_container(...)
+        ──► runtime start … stop ──► teardown_container(id)
+
+``setup_container`` raises Conflict for a taken host port before the container starts
+and leaves nothing behind when it fails. State lives in the metadata database
+(see :mod:`dockyard.network.store`); :meth:`recover` (daemon start) puts back bridges,
+NAT rules and port reservations for running containers and removes leftovers of
+containers that are gone; :meth:`close` (daemon stop) removes bridges and rules when
+no container is attached any more.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+
+from dockyard.errors import NotFound
+from dockyard.network import netns, portmap, portspec
+from dockyard.network.admin import AdminMixin
+from dockyard.network.config import NetConfig
+from dockyard.network.ports import PortReserver
+from dockyard.network.sandbox import BUILTIN_MODES, ConnectMixin, SandboxMixin, normalize_mode
+from dockyard.network.views import empty_endpoint, endpoint_settings, ports_settings
+from dockyard.network.store import NetStore
+
+log = logging.getLogger("dockyard.network")
+
+
+class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
+    """Engine service for networks; see the module docstring for the life cycle."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.cfg = NetConfig.for_exec_root(engine.exec_root)
+        self.netns_dir = os.path.join(engine.exec_root, "netns")
+        self.store = NetStore(engine.meta)
+        self.ports = PortReserver()
+        self._lock = threading.RLock()
+        self._links = self._dns = None
+        self._ready: set[str] = set()  # networks whose bridge (and DNS) are up
+        self._chains_ready = False
+        self._dns_names: dict[str, dict[str, list[str]]] = {}
+        self.ensure_builtin()
+
+    # -- lazily created kernel-facing helpers ------------------------------
+    @property
+    def links(self):
+        if self._links is None:
+            from dockyard.network.bridge import Links
+            self._links = Links()
+            self.mtu = self._links.host_mtu()
+        return self._links
+
+    @property
+    def dns(self):
+        if self._dns is None:
+            from dockyard.network.dns import DNSServer
+            self._dns = DNSServer(self._lookup)
+        return self._dns
+
+    # -- netns ---------------------------------------------------------------
+    def create_netns(self, container_id: str) -> str:
+        """A new persistent netns for a container: ``<exec_root>/netns/<id>``."""
+        path = os.path.join(self.netns_dir, container_id)
+        if os.path.lexists(path):
+            netns.remove(path)  # a leftover of a crash
+        return netns.create(path)
+
+    def netns_for(self, mode: str) -> str | None:
+        """The netns a container of ``mode`` joins: the other container's for
+        ``container:<id|name>``; None for host (no netns at all) and for every other
+        mode (the caller creates one with :meth:`create_netns`)."""
+        if not mode.startswith("container:"):
+            return None
+        ref = mode.partition(":")[2]
+        for sb in self.store.sandboxes():
+            if ref in (sb["container_id"], sb["name"].lstrip("/")) or \
+                    (len(ref) >= 3 and sb["container_id"].startswith(ref)):
+                if sb["netns"]:
+                    return sb["netns"]
+        raise NotFound(f"container {ref} for network mode {mode} is not running")
+
+    # -- container setup / teardown -------------------------------------------
+    def check_ports(self, port_bindings: dict, exposed_ports: dict | None = None,
+                    publish_all: bool = False) -> None:
+        """Validate bindings (InvalidArgument) and fail early on an exact host port in use."""
+        for b in portspec.bindings(port_bindings, exposed_ports, publish_all):
+            if b.host_lo and b.host_lo == b.host_hi:
+                self.ports.take(b.proto, b.host_ip, b.host_lo)
+                self.ports.release(b.proto, b.host_ip, b.host_lo)
+
+    def setup_container(self, container_id: str, netns_path: str | None, name: str,
+                        hostname: str, network_mode: str, endpoints: dict | None,
+                        port_bindings: dict | None, exposed_ports: dict | None,
+                        publish_all: bool = False) -> dict:
+        """Attach a container to its networks and publish its ports; returns docker's
+        NetworkSettings plus ``EtcHosts`` (lines), ``DNS``, ``DNSSearch``, ``DNSOptions``
+        for /etc/hosts and /etc/resolv.conf (the caller removes those four keys).
+
+        Raises: NotFound (unknown network), InvalidArgument (bad port/alias/ip),
+        Conflict (host port or address taken)."""
+        mode = normalize_mode(network_mode)
+        name = (name or "").lstrip("/")
+        wanted = portspec.bindings(port_bindings, exposed_ports, publish_all)
+        with self._lock:
+            if self.store.sandbox(container_id):
+                self.teardown_container(container_id)
+            if mode == "host" or mode.startswith("container:"):
+                return self._setup_shared(container_id, netns_path, name, hostname, mode)
+            with contextlib.ExitStack() as stack:
+                self._add_sandbox(stack, container_id, name, hostname, mode, netns_path)
+                if mode == "none":
+                    from dockyard.network.bridge import configure_container
+                    configure_container(netns_path, None, None)
+                else:
+                    eps = self._attach_all(stack, container_id, netns_path, mode, endpoints)
+                    self._publish(stack, container_id, eps[0]["ip"], wanted)
+                stack.pop_all()
+        return self.settings(container_id, exposed_ports)
+
+    def _add_sandbox(self, stack, cid, name, hostname, mode, netns_path) -> None:
+        with self.store.meta.tx() as db:
+            db.execute("INSERT INTO net_sandboxes VALUES (?, ?, ?, ?, ?)",
+                       (cid, name, hostname or "", mode, netns_path))
+        stack.callback(self._delete_sandbox_row, cid)
+
+    def _delete_sandbox_row(self, cid: str) -> None:
+        with self.store.meta.tx() as db:
+            db.execute("DELETE FROM net_sandboxes WHERE container_id = ?", (cid,))
+
+    def _attach_all(self, stack, cid, netns_path, mode, endpoints) -> list[dict]:
+        nets = self._networks_for(mode, endpoints or {}, cid)
+        return [self._attach(stack, net, cid, netns_path, cfg, f"eth{i}", i == 0)
+                for i, (net, cfg) in enumerate(nets)]
+
+    def _setup_shared(self, cid, netns_path, name, hostname, mode) -> dict:
+        """host / container:<x>: nothing to create, only remember the sandbox."""
+        shared = self.netns_for(mode) if mode.startswith("container:") else None
+        with self.store.meta.tx() as db:
+            db.execute("INSERT INTO net_sandboxes VALUES (?, ?, ?, ?, ?)",
+                       (cid, name, hostname or "", mode, shared))
+        return self.settings(cid, None)
+
+    def teardown_container(self, container_id: str) -> None:
+        """Remove a container's rules, port reservations, veths, leases and netns file
+        (idempotent; also cleans rows left by a crash)."""
+        with self._lock:
+            sb = self.store.sandbox(container_id)
+            self._unpublish(container_id)
+            for ep in self.store.endpoints(container_id):
+                self._drop_endpoint(ep)
+            if sb and sb["netns"] and os.path.dirname(sb["netns"]) == self.netns_dir:
+                netns.remove(sb["netns"])
+            own = os.path.join(self.netns_dir, container_id)
+            if os.path.lexists(own):
+                netns.remove(own)
+            self._delete_sandbox_row(container_id)
+
+    def forget_container(self, container_id: str) -> None:
+        """The container is removed: tear down and drop its ``network connect`` records."""
+        self.teardown_container(container_id)
+        with self.store.meta.tx() as db:
+            db.execute("DELETE FROM net_attachments WHERE container_id = ?", (container_id,))
+
+    # -- settings --------------------------------------------------------------
+    def settings(self, container_id: str, exposed_ports: dict | None = None) -> dict:
+        """docker's NetworkSettings for a container set up here (plus hosts/DNS keys)."""
+        sb = self.store.sandbox(container_id) or {}
+        mode = sb.get("mode", "none")
+        out = {"Bridge": "", "SandboxID": container_id, "SandboxKey": sb.get("netns") or "",
+               "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+               "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
+               "Ports": ports_settings(self.store.ports(container_id), exposed_ports),
+               "EndpointID": "", "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+               "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
+               "Networks": {}}
+        if mode in BUILTIN_MODES:
+            out["Networks"][mode] = empty_endpoint(self._network(mode))
+        eps = self.store.endpoints(container_id)
+        for ep in eps:
+            net = self._network(ep["network_id"])
+            names = self._dns_names_of(net, sb, ep)
+            out["Networks"][net["name"]] = endpoint_settings(net, ep, names)
+            if net["name"] == "bridge":
+                entry = out["Networks"]["bridge"]
+                out.update({k: entry[k] for k in ("EndpointID", "Gateway", "IPAddress",
+                                                  "IPPrefixLen", "MacAddress")})
+        out.update(self._resolv(sb, eps))
+        return out
+
+    def _resolv(self, sb: dict, eps: list[dict]) -> dict:
+        from dockyard.network.dns import upstream_servers
+        search, options = _host_resolv_extras()
+        primary = self._network(eps[0]["network_id"]) if eps else None
+        if primary and not primary.get("builtin"):
+            dns = [primary["gateway"]]
+        elif sb.get("mode") == "host":
+            dns = _host_nameservers()
+        else:
+            dns = upstream_servers() or ["8.8.8.8", "8.8.4.4"]
+        ip = eps[0]["ip"] if eps else None
+        return {"EtcHosts": self._hosts(sb.get("hostname", ""), sb.get("name", ""), ip),
+                "DNS": dns, "DNSSearch": search, "DNSOptions": options}
+
+    # -- daemon start / stop -------------------------------------------------------
+    def recover(self) -> None:
+        """Daemon start: keep running containers' networking, remove the rest, restore
+        rules, port reservations, bridges and DNS."""
+        running = self._running_ids()
+        with self._lock:
+            for sb in self.store.sandboxes():
+                gone = running is not None and sb["container_id"] not in running
+                lost = sb["netns"] and not netns.is_netns(sb["netns"])
+                if gone or (lost and not sb["mode"].startswith("container:")):
+                    log.info("network: removing leftovers of container %s", sb["container_id"])
+                    self.teardown_container(sb["container_id"])
+            self._remove_stray_netns()
+            self._remove_orphan_rows()
+            self._realize(self._network("bridge"))
+            for net in self.networks_in_use():
+                self._realize(net)
+            self.rebuild_rules()
+            for row in self.store.ports():
+                try:
+                    self.ports.take(row["proto"], row["host_ip"], row["host_port"])
+                except Exception as e:  # a host program took it meanwhile: keep the NAT rule
+                    log.warning("network: cannot reserve %s:%s again: %s",
+                                row["host_ip"], row["host_port"], e)
+
+    restore = recover
+
+    def _running_ids(self) -> set[str] | None:
+        containers = getattr(self.engine, "containers", None)
+        info = getattr(containers, "running_network_info", None)
+        if info is None:
+            return None  # unknown: keep everything whose netns still exists
+        ids = set()
+        for item in info():
+            ids.add(item if isinstance(item, str) else (item.get("Id") or item.get("id")))
+        return ids
+
+    def _remove_stray_netns(self) -> None:
+        known = {sb["container_id"] for sb in self.store.sandboxes()}
+        for entry in os.listdir(self.netns_dir) if os.path.isdir(self.netns_dir) else []:
+            if entry not in known:
+                netns.remove(os.path.join(self.netns_dir, entry))
+
+    def _remove_orphan_rows(self) -> None:
+        known = {sb["container_id"] for sb in self.store.sandboxes()}
+        for ep in self.store.endpoints():
+            if ep["container_id"] not in known:
+                self._drop_endpoint(ep)
+        for row in self.store.ports():
+            if row["container_id"] not in known:
+                self._delete_port_rows(row["container_id"])
+
+    def close(self) -> None:
+        """Daemon stop: release reservations and DNS; when no container is attached,
+        remove dockyard's bridges and iptables chains too."""
+        with self._lock:
+            if self._dns is not None:
+                self._dns.close()
+                self._dns = None
+            self.ports.close()
+            if self._links is not None and not self.store.sandboxes():
+                for net in self.store.networks():
+                    if net["driver"] == "bridge":
+                        self.links.delete(net["bridge"])
+                portmap.remove_chains(self.cfg.chain)
+                self._ready.clear()
+                self._chains_ready = False
+            if self._links is not None:
+                self._links.close()
+                self._links = None
+
+
+def _read_resolv() -> list[list[str]]:
+    try:
+        with open("/etc/resolv.conf") as f:
+            return [line.split() for line in f if line.strip() and not line.startswith("#")]
+    except OSError:
+        return []
+
+
+def _host_resolv_extras() -> tuple[list[str], list[str]]:
+    search, options = [], []
+    for words in _read_resolv():
+        if words[0] in ("search", "domain"):
+            search = words[1:]
+        elif words[0] == "options":
+            options += words[1:]
+    return search, options
+
+
+def _host_nameservers() -> list[str]:
+    return [w[1] for w in _read_resolv() if w[0] == "nameserver" and len(w) > 1]

@@ -1,0 +1,367 @@
+"""Lifecycle verbs of the container service: start, stop, kill, restart, rm, pause, …"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal as _signal
+
+from dockyard.engine import container_files as files
+from dockyard.engine import spec as ocispec
+from dockyard.engine.container_config import check_name, log_opts
+from dockyard.engine.container_view import ZERO_TIME
+from dockyard.engine.state import State, check_transition
+from dockyard.errors import (Conflict, DockyardError, InvalidArgument, NotFound, NotModified,
+                             Unavailable)
+from dockyard.supervisor.logs import rfc3339nano
+
+log = logging.getLogger("dockyard.containers")
+
+
+class OpsMixin:
+    # -- start -------------------------------------------------------------------------
+    def start(self, ref: str) -> None:
+        """Start a created or exited container (304 if it is already running)."""
+        self._ensure()
+        rec = self.get(ref)
+        st = State(rec["State"]["Status"])
+        if st in (State.RUNNING, State.RESTARTING):
+            raise NotModified("container already started")
+        if st == State.PAUSED:
+            raise Conflict("cannot start a paused container, try unpause instead")
+        check_transition(st, State.RUNNING, rec["Name"].lstrip("/"))
+        try:
+            self._start(rec)
+        except DockyardError as e:
+            code = 127 if "not found" in str(e) else 126 if "permission denied" in str(e) else 128
+            self._set_state(rec, Error=str(e), ExitCode=code)
+            raise
+        self._emit("start", rec)
+
+    def _start(self, rec: dict) -> None:
+        cid, hc, cfg = rec["Id"], rec["HostConfig"], rec["Config"]
+        p = files.Paths(self.engine, cid)
+        with contextlib.ExitStack() as undo:
+            files.mount_rootfs(self.engine, cid, p)
+            netns = self._netns(rec)
+            undo.callback(self._teardown_network, rec)
+            self._write_config(rec, p, netns)
+            with contextlib.suppress(DockyardError):
+                self.sup.call("delete", id=cid, force=True)  # a stale process from a last run
+            size, nfile = log_opts(hc["LogConfig"]["Config"])
+            pid = self.sup.call(
+                "create", id=cid, bundle=p.bundle, tty=cfg["Tty"], stdin=cfg["OpenStdin"],
+                stdin_once=cfg["StdinOnce"], exit_file=p.exit,
+                log={"path": p.log, "max_size": size, "max_file": nfile},
+                restart=hc["RestartPolicy"])["pid"]
+            undo.callback(self._sup_delete, cid)
+            self._setup_network(rec, netns)
+            self._connect_pending(cid)
+            # Running before the init is released: a fast exit event must find it running.
+            self._set_state(rec, Status="running", Pid=pid, ExitCode=0, Error="",
+                            StartedAt=rfc3339nano(), FinishedAt=ZERO_TIME)
+            try:
+                self.sup.call("start", id=cid)
+            except BaseException:
+                self._set_state(rec, Status="exited" if rec["State"]["StartedAt"] else "created",
+                                Pid=0)
+                raise
+            undo.pop_all()
+
+    def _sup_delete(self, cid: str) -> None:
+        with contextlib.suppress(DockyardError):
+            self.sup.call("delete", id=cid, force=True)
+
+    def _write_config(self, rec: dict, p, netns) -> None:
+        image_cfg = {}
+        with contextlib.suppress(Exception):
+            image_cfg = self.engine.images.get(rec["Image"]).config or {}
+        for m in rec["Mounts"]:
+            files.copy_up_volume(p.rootfs, m)
+        paths = {"rootfs": p.rootfs, "hostname": p.hostname, "hosts": p.hosts,
+                 "resolv_conf": p.resolv, "netns": netns,
+                 "user": ocispec.resolve_user(p.rootfs, rec["Config"].get("User") or ""),
+                 "mounts": files.oci_mounts(rec["Mounts"]),
+                 "seccomp": ocispec.default_seccomp()}
+        config = ocispec.build(rec, {**image_cfg, "Env": []}, paths)
+        tmp = p.config + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(config, f)
+        os.replace(tmp, p.config)
+
+    # -- network (engine.networks, when that service is installed) ----------------------
+    def _networks(self):
+        try:
+            return self.engine.networks
+        except (ImportError, AttributeError):
+            return None
+
+    def _netns(self, rec: dict):
+        mode = rec["HostConfig"].get("NetworkMode") or "default"
+        if mode == "host":
+            return "host"
+        if mode.startswith("container:"):
+            other = self.get(mode.split(":", 1)[1])
+            if not other["State"]["Running"]:
+                raise Conflict(f"cannot join network of a non running container: {other['Id']}")
+            return f"/proc/{other['State']['Pid']}/ns/net"
+        net = self._networks()
+        if mode == "none" or net is None:
+            return None
+        path = net.create_netns(rec["Id"])
+        rec["NetworkSettings"]["SandboxKey"] = path
+        return path
+
+    def _setup_network(self, rec: dict, netns) -> None:
+        net, hc, cfg = self._networks(), rec["HostConfig"], rec["Config"]
+        mode = hc.get("NetworkMode") or "default"
+        if net is None or netns in (None, "host") or mode.startswith("container:"):
+            return
+        settings = net.setup_container(
+            rec["Id"], netns, rec["Name"].lstrip("/"), cfg["Hostname"], mode,
+            (rec.get("NetworkingConfig") or {}).get("EndpointsConfig") or {},
+            hc.get("PortBindings") or {}, cfg.get("ExposedPorts") or {},
+            bool(hc.get("PublishAllPorts")))
+        settings["SandboxKey"] = netns
+        rec["NetworkSettings"] = settings
+        ip = settings.get("IPAddress") or next(
+            (n.get("IPAddress") for n in (settings.get("Networks") or {}).values()
+             if n.get("IPAddress")), None)
+        p = files.Paths(self.engine, rec["Id"])
+        files.write_etc_files(p, cfg["Hostname"], hc.get("ExtraHosts"), ip, hc.get("Dns"))
+
+    def _teardown_network(self, rec: dict) -> None:
+        net = self._networks()
+        if net is None or not rec["NetworkSettings"].get("SandboxKey"):
+            return
+        try:
+            net.teardown_container(rec["Id"])
+        except Exception:
+            log.exception("network teardown of %s", rec["Id"])
+        rec["NetworkSettings"].update(SandboxKey="", Ports={})
+
+    def running_network_info(self) -> list[dict]:
+        """For the network service's recover(): running containers and their netns."""
+        with self._lock:
+            return [{"id": r["Id"], "netns": r["NetworkSettings"].get("SandboxKey"),
+                     "settings": r["NetworkSettings"]} for r in self._recs.values()
+                    if r["State"]["Running"]]
+
+    # -- stop / kill / restart ---------------------------------------------------------
+    def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
+        self._ensure()
+        rec = self.get(ref)
+        cid = rec["Id"]
+        if not rec["State"]["Running"]:
+            raise NotModified("container already stopped")
+        if timeout is None:
+            timeout = rec["Config"].get("StopTimeout")
+        timeout = 10 if timeout is None else int(timeout)
+        sig = signal or rec["Config"].get("StopSignal") or "SIGTERM"
+        seen = self._exits.get(cid, 0)
+        if rec["State"]["Status"] == "paused":
+            self._resume_quietly(cid)
+        self._signal(cid, sig, manual=True)
+        if timeout < 0 or not self._wait_exit(cid, seen, timeout):
+            self._signal(cid, "SIGKILL", manual=True)
+            self._wait_exit(cid, seen, None)
+        self._emit("stop", rec)
+
+    def _signal(self, cid: str, sig, manual: bool) -> None:
+        try:
+            self.sup.call("kill", id=cid, signal=sig, manual=manual, all=False)
+        except (Conflict, NotFound):
+            pass  # it exited meanwhile: the exit event is on its way
+
+    def _resume_quietly(self, cid: str) -> None:
+        with contextlib.suppress(Exception):
+            self._driver().resume(cid)
+
+    def kill(self, ref: str, signal: str | None = None) -> None:
+        self._ensure()
+        rec = self.get(ref)
+        name = rec["Id"]
+        if not rec["State"]["Running"] or rec["State"]["Status"] == "restarting":
+            raise Conflict(f"cannot kill container: {ref}: container {name} is not running")
+        sig = signal or "SIGKILL"
+        _check_signal(sig)
+        manual = _signum(sig) in (_signal.SIGKILL, _signal.SIGTERM, _signal.SIGINT)
+        self.sup.call("kill", id=name, signal=sig, manual=manual, all=False)
+        self._emit("kill", rec, signal=str(_signum(sig)))
+
+    def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
+        rec = self.get(ref)
+        with contextlib.suppress(NotModified):
+            self.stop(rec["Id"], timeout, signal)
+        self.start(rec["Id"])
+        self._emit("restart", rec)
+
+    # -- remove ------------------------------------------------------------------------
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
+        rec = self.get(ref)
+        cid, name = rec["Id"], rec["Name"].lstrip("/")
+        if rec["State"]["Running"]:
+            if not force:
+                check_transition(State(rec["State"]["Status"]), State.REMOVING, name)
+            self._ensure()
+            seen = self._exits.get(cid, 0)
+            if rec["State"]["Status"] == "paused":
+                self._resume_quietly(cid)
+            self._signal(cid, "SIGKILL", manual=True)
+            self._wait_exit(cid, seen, 10)
+        with self._lock:
+            if rec["State"]["Status"] == "removing":
+                raise Conflict(f"removal of container {name} is already in progress")
+            rec["State"]["Status"] = "removing"
+        self._destroy(rec, volumes)
+        self._emit("destroy", rec)
+
+    def _destroy(self, rec: dict, volumes: bool) -> None:
+        cid = rec["Id"]
+        with contextlib.suppress(DockyardError):
+            self.sup.call("delete", id=cid, force=True)
+        self._teardown_network(rec)
+        p = files.Paths(self.engine, cid)
+        files.remove_dirs(p)
+        with contextlib.suppress(NotFound):
+            self.engine.snapshots.remove(cid)
+        with self.engine.meta.tx() as db:
+            db.execute("DELETE FROM containers WHERE id = ?", (cid,))
+        with self._lock:
+            self._recs.pop(cid, None)
+            self._cond.notify_all()
+        if volumes:
+            for m in rec.get("Mounts", []):
+                anon = m["Type"] == "volume" and len(m.get("Name", "")) == 64
+                if anon:
+                    self._drop_volume(m["Name"])
+
+    def prune(self, filters: dict | None = None) -> dict:
+        deleted, space = [], 0
+        for row in self.list(all=True, filters={"status": ["exited", "created", "dead"]}):
+            rec = self.get(row["Id"])
+            if not _label_filters(rec, filters or {}):
+                continue
+            with contextlib.suppress(DockyardError):
+                space += self.size_rw(row["Id"])
+                self.remove(row["Id"])
+                deleted.append(row["Id"])
+        return {"ContainersDeleted": deleted, "SpaceReclaimed": space}
+
+    # -- pause / rename / top / stats --------------------------------------------------
+    def _driver(self):
+        from dockyard.supervisor.drivers import make_driver
+        return make_driver(self.runtime, os.path.join(self.engine.exec_root, "runtime",
+                                                      self.runtime))
+
+    def pause(self, ref: str) -> None:
+        rec = self.get(ref)
+        if rec["State"]["Status"] == "paused":
+            raise Conflict(f"Container {rec['Id']} is already paused")
+        if rec["State"]["Status"] != "running":
+            raise Conflict(f"Container {rec['Id']} is not running")
+        self._driver().pause(rec["Id"])
+        self._set_state(rec, Status="paused")
+        self._emit("pause", rec)
+
+    def unpause(self, ref: str) -> None:
+        rec = self.get(ref)
+        if rec["State"]["Status"] != "paused":
+            raise Conflict(f"Container {rec['Id']} is not paused")
+        self._driver().resume(rec["Id"])
+        self._set_state(rec, Status="running")
+        self._emit("unpause", rec)
+
+    def rename(self, ref: str, new: str) -> None:
+        rec = self.get(ref)
+        full = check_name(new)
+        with self._lock:
+            if rec["Name"] == full:
+                raise InvalidArgument("Renaming a container with the same name as its current "
+                                      "name")
+            self._check_name_free(full)
+            old, rec["Name"] = rec["Name"], full
+        self._save(rec)
+        self._emit("rename", rec, oldName=old)
+
+    def top(self, ref: str, ps_args: str = "-ef") -> dict:
+        rec = self.get(ref)
+        if not rec["State"]["Running"]:
+            raise Conflict(f"container {rec['Id']} is not running")
+        pids = self._driver().ps(rec["Id"])
+        return _ps_table(pids)
+
+    def stats(self, ref: str) -> dict:
+        rec = self.get(ref)
+        raw = self._driver().stats(rec["Id"]) if rec["State"]["Running"] else {}
+        from dockyard.engine.container_stats import docker_stats
+        return docker_stats(rec, raw)
+
+    def size_rw(self, cid: str) -> int:
+        try:
+            upper = self.engine.snapshots.upper(cid)
+        except NotFound:
+            return 0
+        total = 0
+        for root, _, names in os.walk(upper):
+            for n in names:
+                with contextlib.suppress(OSError):
+                    total += os.lstat(os.path.join(root, n)).st_size
+        return total
+
+    def close(self) -> None:
+        """dockyardd stops: containers keep running in the supervisor."""
+
+
+def _label_filters(rec: dict, filters: dict) -> bool:
+    labels = rec["Config"].get("Labels") or {}
+    for f in filters.get("label", []):
+        k, _, v = f.partition("=")
+        if k not in labels or (v and labels[k] != v):
+            return False
+    return True
+
+
+def _signum(sig) -> int:
+    s = str(sig).upper()
+    if s.isdigit():
+        return int(s)
+    return int(getattr(_signal, s if s.startswith("SIG") else "SIG" + s))
+
+
+def _check_signal(sig) -> None:
+    try:
+        _signum(sig)
+    except (AttributeError, ValueError):
+        raise InvalidArgument(f"Invalid signal: {sig}") from None
+
+
+def _ps_table(pids: list[int]) -> dict:
+    """``docker top``'s default table (UID PID PPID C STIME TTY TIME CMD) from /proc."""
+    rows = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            uid = os.stat(f"/proc/{pid}").st_uid
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        ppid = fields[1]
+        cpu = (int(fields[11]) + int(fields[12])) // os.sysconf("SC_CLK_TCK")
+        rows.append([_user(uid), str(pid), ppid, "0", "", "?",
+                     f"{cpu // 3600:02d}:{cpu // 60 % 60:02d}:{cpu % 60:02d}",
+                     cmd or stat.split("(", 1)[1].rsplit(")", 1)[0]])
+    return {"Titles": ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+            "Processes": rows}
+
+
+def _user(uid: int) -> str:
+    import pwd
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)

@@ -9,6 +9,7 @@ COMMANDS = {
     "login": "dockyard.cli.commands.login",
     "logout": "dockyard.cli.commands.logout",
     "search": "dockyard.cli.commands.search",
+    "build": "dockyard.cli.commands.build",
     "version": "dockyard.cli.commands.version",
     "info": "dockyard.cli.commands.info",
 }

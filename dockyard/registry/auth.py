@@ -75,24 +75,28 @@ class Authenticator:
                 return "Bearer " + tok[0]
         return None
 
-    def challenge(self, www_authenticate: str, scope: str | None) -> bool:
-        """Handle a 401's challenge; True when the request is worth sending again."""
+    def challenge(self, www_authenticate: str, scope: str | None, sent: str | None) -> bool:
+        """Handle a 401's challenge; True when the request is worth sending again.
+
+        ``sent`` is the Authorization the refused request carried: refused
+        credentials are an error, not a reason to try again.
+        """
         for scheme, params in parse_challenges(www_authenticate or ""):
             if scheme == "basic":
                 if not self._has_password():
                     raise Unauthorized(f"{self.host}: authentication required (no credentials; "
                                        "run `dockyard login " + self.host + "`)")
-                with self._lock:
-                    already, self._scheme = self._scheme == "basic", "basic"
-                if already:
+                if sent and sent.startswith("Basic "):
                     raise Unauthorized(f"{self.host}: unauthorized: incorrect username or password")
+                with self._lock:
+                    self._scheme = "basic"
                 return True
             if scheme == "bearer" and params.get("realm"):
+                if sent and sent.startswith("Bearer ") and sent == self.header(scope):
+                    raise Unauthorized(f"{self.host}: access to {scope or 'the registry'} denied "
+                                       f"({params.get('error', 'token refused')})")
                 with self._lock:
-                    had = self._tokens.get(scope or "")
                     self._scheme, self._bearer = "bearer", params
-                if had and had[1] > time.monotonic() and "error" not in params:
-                    raise Unauthorized(f"{self.host}: token refused for {scope or 'registry'}")
                 self._fetch_token(params, scope)
                 return True
         return False

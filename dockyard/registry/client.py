@@ -34,18 +34,20 @@ _TRANSIENT = (ConnectionError, http.client.RemoteDisconnected, http.client.Incom
               http.client.BadStatusLine, socket.timeout, BrokenPipeError)
 
 
-def is_insecure(host: str, extra: tuple[str, ...] | list[str] = ()) -> bool:
-    """Loopback hosts and those in ``extra`` (``host[:port]`` or CIDR) may use plain HTTP."""
+# docker's default: loopback registries may be plain HTTP or unverified TLS
+DEFAULT_INSECURE = ("127.0.0.0/8", "::1/128", "localhost")
+
+
+def is_insecure(host: str, patterns=DEFAULT_INSECURE) -> bool:
+    """Whether ``host`` matches one of ``patterns`` (``host[:port]``, name, or CIDR)."""
     name = urlsplit("//" + host).hostname or host
-    if name == "localhost" or host in extra or name in extra:
+    if host in patterns or name in patterns:
         return True
     try:
         ip = ipaddress.ip_address(name)
     except ValueError:
         return False
-    if ip.is_loopback:
-        return True
-    return any(ip in ipaddress.ip_network(c, strict=False) for c in extra if "/" in c)
+    return any(ip in ipaddress.ip_network(c, strict=False) for c in patterns if "/" in c)
 
 
 class Response:
@@ -104,7 +106,7 @@ def error_message(body: bytes) -> str:
 class RegistryClient:
     """Requests to one registry host with one set of credentials."""
 
-    def __init__(self, host: str, creds: dict | None = None, insecure: tuple = (),
+    def __init__(self, host: str, creds: dict | None = None, insecure=DEFAULT_INSECURE,
                  certs_roots: tuple[str, ...] = config.CERTS_DIRS):
         self.host = host
         self.insecure = is_insecure(host, insecure)
@@ -246,12 +248,14 @@ class RegistryClient:
             auth = self.auth.header(scope) if own else None
             if auth:
                 hdrs["Authorization"] = auth
+            else:
+                hdrs.pop("Authorization", None)
             r = self._send_with_retries(method, url, hdrs, body)
             if r.status != 401 or not own:
                 break
             challenge = r.headers.get("www-authenticate", "")
             r.body()
-            if not self.auth.challenge(challenge, scope):
+            if not self.auth.challenge(challenge, scope, auth):
                 raise Unauthorized(f"{self.host}: unauthorized ({method} {urlsplit(url).path})")
         else:
             raise Unauthorized(f"{self.host}: unauthorized: access to {scope or 'registry'} denied")

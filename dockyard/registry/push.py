@@ -103,7 +103,7 @@ class Pusher:
         if self._exists(digest):
             say("Layer already exists")
             return
-        location = self._start_upload(digest)
+        location = self._start_upload(digest, say)
         if location is None:
             return   # mounted; _start_upload said so
         if size <= MONOLITHIC_MAX:
@@ -117,7 +117,7 @@ class Pusher:
         r.body()
         return r.status == 200
 
-    def _start_upload(self, digest: str) -> str | None:
+    def _start_upload(self, digest: str, say) -> str | None:
         """Open an upload session (trying a cross-repo mount first); None when mounted."""
         for src in known_sources(self.engine.meta, self.client.host, digest):
             if src == self.repo:
@@ -128,7 +128,7 @@ class Pusher:
             loc = r.headers.get("location")
             r.body()
             if r.status == 201:
-                self.ch.status(f"Mounted from {src}", dg.short_id(digest))
+                say(f"Mounted from {src}")
                 return None
             if r.status == 202 and loc:
                 return loc

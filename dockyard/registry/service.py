@@ -3,7 +3,7 @@
 Registry settings come from the environment of the daemon:
 
 - ``DOCKYARD_INSECURE_REGISTRIES``: comma-separated ``host[:port]`` or CIDR ranges that
-  may be reached over plain HTTP or unverified TLS (loopback always may, as in docker).
+  may be reached over plain HTTP or unverified TLS, besides loopback (as in docker).
 - ``DOCKYARD_CERTS_D``: colon-separated certs.d roots (default
   ``/etc/dockyard/certs.d:/etc/docker/certs.d``).
 
@@ -19,7 +19,7 @@ from dockyard.errors import DockyardError, InvalidArgument, NotFound
 from dockyard.oci import image as oi
 from dockyard.oci import reference
 from dockyard.registry import config, manifests
-from dockyard.registry.client import RegistryClient, check
+from dockyard.registry.client import DEFAULT_INSECURE, RegistryClient, check
 from dockyard.registry.progress import Channel, run_streaming
 from dockyard.registry.pull import Puller
 from dockyard.registry.push import Pusher
@@ -31,7 +31,8 @@ class RegistryService:
     def __init__(self, engine):
         self.engine = engine
         env = os.environ.get("DOCKYARD_INSECURE_REGISTRIES", "")
-        self.insecure_registries = tuple(x.strip() for x in env.split(",") if x.strip())
+        self.insecure_registries = DEFAULT_INSECURE + tuple(
+            x.strip() for x in env.split(",") if x.strip())
         roots = os.environ.get("DOCKYARD_CERTS_D")
         self.certs_roots = tuple(roots.split(":")) if roots else config.CERTS_DIRS
         self._schemes: dict[str, str] = {}

@@ -31,6 +31,7 @@ class Links:
     def __init__(self) -> None:
         self._ipr = IPRoute()
         self._lock = threading.Lock()
+        self._indexes: dict[str, int] = {}
 
     def close(self) -> None:
         self._ipr.close()
@@ -71,6 +72,7 @@ class Links:
     def delete(self, name: str) -> bool:
         """Delete interface ``name``; False when it did not exist."""
         with self._lock:
+            self._indexes.pop(name, None)
             try:
                 self._ipr.link("del", ifname=name)
             except NetlinkError as e:
@@ -80,18 +82,22 @@ class Links:
         return True
 
     def add_veth(self, host_name: str, bridge: str, netns_path: str, peer: dict, mtu: int) -> None:
-        """Create veth ``host_name`` on ``bridge``; its peer (``peer`` = ifname/address)
-        is created inside the namespace at ``netns_path``."""
+        """Create veth ``host_name``, already enslaved to ``bridge`` and up, in one netlink
+        request; its peer (``peer`` = ifname/address) is born inside ``netns_path``."""
         peer = dict(peer, net_ns_fd=netns_path, mtu=mtu)
         with self._lock:
-            self._ipr.link("add", ifname=host_name, kind="veth", mtu=mtu, peer=peer)
-            try:
-                index = self._ipr.link_lookup(ifname=host_name)[0]
-                master = self._ipr.link_lookup(ifname=bridge)[0]
-                self._ipr.link("set", index=index, master=master, state="up")
-            except BaseException:
-                self._ipr.link("del", ifname=host_name)
-                raise
+            for attempt in (0, 1):
+                master = self._indexes.get(bridge) if attempt == 0 else None
+                if master is None:
+                    # bridges keep their index for life: one lookup (a dump) per bridge
+                    master = self._indexes[bridge] = self._ipr.link_lookup(ifname=bridge)[0]
+                try:
+                    self._ipr.link("add", ifname=host_name, kind="veth", mtu=mtu, master=master,
+                                   state="up", peer=peer)
+                    return
+                except NetlinkError as e:
+                    if e.code != ENODEV or attempt:
+                        raise  # ENODEV: the bridge was re-created, look it up again
 
 
 def configure_container(netns_path: str, ifname: str | None, address: str | None,

@@ -1,0 +1,128 @@
+"""Build contexts: safe tar extraction, contained sources, hashing, .dockerignore."""
+import hashlib
+import io
+import os
+import tarfile
+
+import pytest
+
+from dockyard.build.context import Context, extract_tar
+from dockyard.build.tarball import context_tar, dockerfile_only_tar, looks_like_tar
+from dockyard.errors import InvalidArgument, NotFound
+
+
+def make_tar(entries):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, kind, data in entries:
+            ti = tarfile.TarInfo(name)
+            if kind == "file":
+                ti.size = len(data)
+                tar.addfile(ti, io.BytesIO(data))
+            elif kind == "dir":
+                ti.type = tarfile.DIRTYPE
+                tar.addfile(ti)
+            elif kind == "sym":
+                ti.type, ti.linkname = tarfile.SYMTYPE, data
+                tar.addfile(ti)
+            elif kind == "link":
+                ti.type, ti.linkname = tarfile.LNKTYPE, data
+                tar.addfile(ti)
+    buf.seek(0)
+    return buf
+
+
+def test_extract_hashes_while_writing(tmp_path):
+    hashes = extract_tar(make_tar([("d", "dir", None), ("d/a", "file", b"hello"),
+                                   ("l", "sym", "d/a"), ("h", "link", "d/a")]), str(tmp_path))
+    assert hashes["d/a"] == hashlib.sha256(b"hello").hexdigest() == hashes["h"]
+    assert os.readlink(tmp_path / "l") == "d/a"
+    assert (tmp_path / "h").read_bytes() == b"hello"
+
+
+@pytest.mark.parametrize("entries,msg", [
+    ([("../evil", "file", b"x")], "'..' paths are not allowed"),
+    ([("/etc/evil", "file", b"x")], "absolute"),
+    ([("a/../../evil", "file", b"x")], "'..'"),
+    ([("out", "sym", "/"), ("out/evil", "file", b"x")], "through a symlink"),
+    ([("out", "sym", "../.."), ("out/evil", "file", b"x")], "through a symlink"),
+    ([("h", "link", "/etc/passwd")], "absolute"),
+])
+def test_extract_rejects_escapes(tmp_path, entries, msg):
+    dest = tmp_path / "ctx"
+    dest.mkdir()
+    with pytest.raises(InvalidArgument, match=msg):
+        extract_tar(make_tar(entries), str(dest))
+    assert not (tmp_path / "evil").exists()
+
+
+def test_not_a_tar(tmp_path):
+    with pytest.raises(InvalidArgument, match="not a valid tar"):
+        extract_tar(io.BytesIO(b"FROM x\n" * 200), str(tmp_path))
+
+
+@pytest.fixture
+def ctx_dir(tmp_path):
+    root = tmp_path / "ctx"
+    (root / "src" / "sub").mkdir(parents=True)
+    (root / "src" / "a.js").write_text("a")
+    (root / "src" / "sub" / "b.js").write_text("b")
+    (root / "README.md").write_text("readme")
+    (root / "Dockerfile").write_text("FROM x\n")
+    (root / ".dockerignore").write_text("*.md\nDockerfile\n")
+    (root / "outlink").symlink_to("/etc")
+    (root / "inlink").symlink_to("src")
+    return root
+
+
+def test_resolve_and_contain(ctx_dir):
+    ctx = Context(str(ctx_dir))
+    assert [s.rel for s in ctx.resolve("src/*.js")] == ["src/a.js"]
+    assert [s.rel for s in ctx.resolve("./src/../src")] == ["src"]
+    assert ctx.resolve("inlink")[0].path == str(ctx_dir / "src")
+    with pytest.raises(InvalidArgument, match="outside the build context"):
+        ctx.resolve("../x")
+    with pytest.raises(InvalidArgument, match="symlink pointing outside"):
+        ctx.resolve("outlink")
+    with pytest.raises(NotFound, match="excluded by .dockerignore"):
+        ctx.resolve("README.md")
+    with pytest.raises(NotFound, match="nothing not found"):
+        ctx.resolve("nothing")
+
+
+def test_dockerfile_readable_even_if_ignored(ctx_dir):
+    assert Context(str(ctx_dir)).read_file("Dockerfile") == "FROM x\n"
+    with pytest.raises(InvalidArgument):
+        Context(str(ctx_dir)).read_file("../Dockerfile")
+
+
+def test_digest_sources_sees_content_and_mode(ctx_dir):
+    ctx = Context(str(ctx_dir))
+    before = ctx.digest_sources(ctx.resolve("src"))
+    assert set(before) == {"src", "src/a.js", "src/sub", "src/sub/b.js"}
+    os.chmod(ctx_dir / "src" / "a.js", 0o600)
+    after = Context(str(ctx_dir)).digest_sources(Context(str(ctx_dir)).resolve("src"))
+    assert before["src/a.js"] != after["src/a.js"]
+    assert before["src/sub/b.js"] == after["src/sub/b.js"]
+
+
+def test_context_tar_honours_dockerignore(ctx_dir):
+    data, name = context_tar(str(ctx_dir))
+    assert name == "Dockerfile" and looks_like_tar(data)
+    names = tarfile.open(fileobj=io.BytesIO(data)).getnames()
+    assert "README.md" not in names
+    assert {"Dockerfile", ".dockerignore", "src/a.js", "src/sub/b.js"} <= set(names)
+
+
+def test_context_tar_dockerfile_outside(ctx_dir, tmp_path):
+    other = tmp_path / "Other.Dockerfile"
+    other.write_text("FROM y\n")
+    data, name = context_tar(str(ctx_dir), str(other))
+    assert name.startswith(".dockerfile.")
+    tar = tarfile.open(fileobj=io.BytesIO(data))
+    assert tar.extractfile(name).read() == b"FROM y\n"
+
+
+def test_dockerfile_only_tar():
+    data = dockerfile_only_tar(b"FROM x\n")
+    assert looks_like_tar(data) and not looks_like_tar(b"FROM x\n")

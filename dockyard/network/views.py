@@ -1,8 +1,12 @@
 """docker's JSON shapes for networks and container network settings (pure)."""
 from __future__ import annotations
 
+import datetime
 import ipaddress
+import re
+import time
 
+from dockyard.errors import InvalidArgument
 from dockyard.network import portspec
 
 
@@ -64,7 +68,7 @@ def container_entry(net: dict, ep: dict, name: str) -> dict:
             "IPv4Address": f"{ep['ip']}/{plen}", "IPv6Address": ""}
 
 
-def _label_match(labels: dict, wanted: str) -> bool:
+def label_match(labels: dict, wanted: str) -> bool:
     key, sep, value = wanted.partition("=")
     return key in labels and (not sep or labels[key] == value)
 
@@ -75,7 +79,7 @@ FILTERS = {
     "driver": lambda net, v: net["driver"] == v,
     "scope": lambda net, v: v == "local",
     "type": lambda net, v: (v == "builtin") == bool(net.get("builtin")),
-    "label": lambda net, v: _label_match(net.get("labels") or {}, v),
+    "label": lambda net, v: label_match(net.get("labels") or {}, v),
 }
 
 
@@ -90,8 +94,26 @@ def matches(net: dict, filters: dict, in_use: bool) -> bool:
             continue
         test = FILTERS.get(key)
         if test is None:
-            from dockyard.errors import InvalidArgument
             raise InvalidArgument(f"invalid filter {key!r}")
         if not any(test(net, v) for v in values):
             return False
     return True
+
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def parse_until(value: str) -> float:
+    """docker's ``until``: unix seconds, an RFC 3339 time, or a Go duration ago (``10m``)."""
+    value = value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", value)
+    if parts and "".join(n + u for n, u in parts) == value:
+        return time.time() - sum(float(n) * _UNITS[u] for n, u in parts)
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise InvalidArgument(f"invalid until filter {value!r}") from None

@@ -10,6 +10,7 @@ COMMANDS = {
     "logout": "dockyard.cli.commands.logout",
     "search": "dockyard.cli.commands.search",
     "build": "dockyard.cli.commands.build",
+    "network": "dockyard.cli.commands.network",
     "version": "dockyard.cli.commands.version",
     "info": "dockyard.cli.commands.info",
 }

@@ -38,6 +38,11 @@ class Writer:
     def size(self) -> int:
         return self._hasher.size
 
+    @property
+    def current_digest(self) -> str:
+        """Digest of what was written so far (to record it in an undo log before commit)."""
+        return self._hasher.digest
+
     def write(self, data: bytes) -> None:
         self._hasher.update(data)
         self._f.write(data)

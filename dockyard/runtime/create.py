@@ -1,0 +1,142 @@
+"""``create``: check the bundle, make state + fifo + cgroup, spawn the init.
+
+Every step registers its undo on an ExitStack; ``pop_all()`` once the init is
+READY, so a failure anywhere leaves nothing behind.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+
+from dockyard.errors import DockyardError, InvalidArgument
+from dockyard.runtime import spec
+from dockyard.runtime import state as st
+from dockyard.runtime.state import Status, StateDir
+
+
+def cgroups_path(config: dict, container_id: str) -> str:
+    """linux.cgroupsPath, default ``/dockyard/<id>``; systemd slices are refused."""
+    path = (config.get("linux") or {}).get("cgroupsPath") or f"/dockyard/{container_id}"
+    if ":" in path:
+        raise InvalidArgument(f"config.json: linux.cgroupsPath: {path!r}: systemd cgroup "
+                              "paths are not supported (use a cgroupfs path)")
+    if ".." in path.split("/"):
+        raise InvalidArgument(f"config.json: linux.cgroupsPath: {path!r}: must not contain ..")
+    return "/" + path.lstrip("/")
+
+
+def precheck(config: dict, console_socket: str | None) -> None:
+    """Checks that need more than the JSON shape; all before anything is created."""
+    from dockyard.runtime.linux import caps
+    process = config.get("process")
+    if process is None:
+        raise InvalidArgument("config.json: process: is required to create a container")
+    caps.masks(process.get("capabilities"))
+    seccomp = (config.get("linux") or {}).get("seccomp")
+    if seccomp:
+        from dockyard.runtime.linux.seccomp import check
+        check(seccomp)
+    if process.get("terminal") and not console_socket:
+        raise InvalidArgument("config.json: process.terminal is true but no --console-socket "
+                              "was given")
+    if console_socket and not process.get("terminal"):
+        raise InvalidArgument("--console-socket given but process.terminal is false")
+
+
+def _write_maps(pid: int, linux: dict) -> None:
+    for key, name in (("uidMappings", "uid_map"), ("gidMappings", "gid_map")):
+        lines = "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n"
+                        for m in linux.get(key) or [])
+        if not lines:
+            continue
+        path = f"/proc/{pid}/{name}"
+        try:
+            with open(path, "w") as f:
+                f.write(lines)
+        except OSError as e:
+            raise OSError(e.errno, f"write {name}: {e.strerror}", path) from None
+
+
+def create(runtime, container_id: str, bundle: str, *, stdio=None, console_socket=None,
+           pid_file=None, no_pivot=False) -> int:
+    from dockyard.runtime import cgroups
+    from dockyard.runtime.process import parent
+    from dockyard.runtime.process.setup import preload
+    from dockyard.runtime.process.sync import ChildError
+    sd = StateDir(runtime.root, container_id)
+    if sd.exists():
+        from dockyard.errors import AlreadyExists
+        raise AlreadyExists(f"container with id exists: {container_id}")
+    bundle = os.path.abspath(bundle)
+    config = spec.load(bundle)
+    precheck(config, console_socket)
+    cg = cgroups.manager_for(cgroups_path(config, container_id))
+    record = {"id": container_id, "bundle": bundle, "rootfs": config["root"]["path"],
+              "created": st_now(), "annotations": config.get("annotations") or {},
+              "pid": 0, "start_time": None}
+    with contextlib.ExitStack() as undo:
+        sd.make()
+        undo.callback(sd.remove)
+        with open(os.path.join(sd.path, "config.json"), "w") as f:
+            json.dump(config, f)
+        os.mkfifo(sd.fifo, 0o622)
+        undo.callback(cg.destroy)
+        cg.create()
+        cg.set((config.get("linux") or {}).get("resources") or {})
+        record["cgroup"] = cg.to_state()
+
+        def hooks_cb(pid: int) -> dict:
+            return _runtime_hooks(config, record, pid)
+
+        opts = {"stdio": stdio, "console_socket": console_socket, "fifo": sd.fifo,
+                "no_pivot": no_pivot, "cgroup_mounter": _mounter(cg, config)}
+        opts.update(preload(config, config["process"]))
+        try:
+            pid = parent.spawn_init(config, opts, cg, lambda p: _write_maps(p, config["linux"]),
+                                    hooks_cb)
+        except ChildError as e:
+            raise DockyardError(f"container init failed: {e}") from None
+        undo.callback(_kill, pid)
+        record["pid"], record["start_time"] = pid, st.proc_start_time(pid)
+        sd.save(record)
+        if pid_file:
+            from dockyard.runtime.container import _write_pid_file
+            _write_pid_file(pid_file, pid)
+        undo.pop_all()
+    return pid
+
+
+def st_now() -> str:
+    from dockyard.runtime.container import _now
+    return _now()
+
+
+def _kill(pid: int) -> None:
+    import signal
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _mounter(cg, config: dict):
+    """The cgroup-mount callback the init uses for ``type: cgroup`` mounts."""
+    cgroupns = any(ns["type"] == "cgroup" and not ns.get("path")
+                   for ns in config["linux"].get("namespaces", []))
+
+    def mount(dest: str, flags: int) -> None:
+        cg.mount_into(dest, flags, cgroupns)
+    return mount
+
+
+def _runtime_hooks(config: dict, record: dict, pid: int) -> dict:
+    """prestart + createRuntime hooks (runtime namespace); returns the hook state."""
+    from dockyard.runtime.process.hooks import run
+    record = dict(record, pid=pid)
+    state = st.oci_state(record, Status.CREATING)
+    state["pid"] = pid
+    hooks = config.get("hooks") or {}
+    run(hooks.get("prestart"), state, "prestart")
+    run(hooks.get("createRuntime"), state, "createRuntime")
+    return state

@@ -1,0 +1,165 @@
+"""Code that runs in the forked children: the intermediate (I) and the init (C).
+
+Nothing here returns: each entry point ends in exec or ``os._exit``. Every
+error is sent to the parent over the channel (with the syscall and path) and
+the child exits 1. See :mod:`dockyard.runtime.process.sync` for the exchange.
+"""
+from __future__ import annotations
+
+import os
+
+from dockyard.runtime import syscalls as sc
+from dockyard.runtime.process import sync
+from dockyard.runtime.process.setup import (exec_process, finalize_process, open_fifo_path,
+                                            resolve_executable, run_hooks_here)
+
+NS_FLAGS = {
+    "pid": sc.CLONE_NEWPID, "network": sc.CLONE_NEWNET, "mount": sc.CLONE_NEWNS,
+    "ipc": sc.CLONE_NEWIPC, "uts": sc.CLONE_NEWUTS, "user": sc.CLONE_NEWUSER,
+    "cgroup": sc.CLONE_NEWCGROUP,
+}
+NS_FILES = {"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts",
+            "user": "user", "cgroup": "cgroup"}
+# join order: the user namespace first (it owns the others), mount last (after it
+# host paths like /proc/<pid>/ns are no longer reachable)
+JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "cgroup", "mount")
+
+
+def _guard(chan: sync.Channel, fn, *args) -> None:
+    """Run ``fn``; report any exception to the parent; never return."""
+    try:
+        fn(chan, *args)
+    except BaseException as e:  # noqa: BLE001 - everything must reach the parent
+        try:
+            chan.send_error(e)
+        finally:
+            os._exit(1)
+    os._exit(0)
+
+
+def join_namespaces(paths: dict[str, str]) -> None:
+    """setns into each ``{type: path}``, in JOIN_ORDER."""
+    sys_ = sc.get()
+    fds = {}
+    try:
+        for kind in JOIN_ORDER:
+            if kind in paths:
+                fds[kind] = os.open(paths[kind], os.O_RDONLY | os.O_CLOEXEC)
+        for kind in JOIN_ORDER:
+            if kind in fds:
+                sys_.setns(fds[kind], NS_FLAGS[kind], paths[kind])
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
+def intermediate(chan: sync.Channel, config: dict, opts: dict) -> None:
+    """I: join/create namespaces, then clone the init as the caller's child."""
+    _guard(chan, _intermediate, config, opts)
+
+
+def _intermediate(chan: sync.Channel, config: dict, opts: dict) -> None:
+    sys_ = sc.get()
+    chan.wait_for(sync.JOINED)
+    wanted = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}
+    join_namespaces({k: v for k, v in wanted.items() if v})
+    new = [k for k, v in wanted.items() if not v]
+    if "user" in new:
+        sys_.unshare(sc.CLONE_NEWUSER)
+        chan.send(sync.USERMAP)
+        chan.wait_for(sync.MAPPED)
+        sys_.setresgid(0)
+        sys_.setresuid(0)
+    flags = 0
+    for kind in new:
+        if kind != "user":
+            flags |= NS_FLAGS[kind]
+    if flags:
+        sys_.unshare(flags)
+    pid = sys_.clone_parent()
+    if pid == 0:
+        _guard(chan, container_init, config, opts)
+    chan.send(sync.PID, pid=pid)
+
+
+def container_init(chan: sync.Channel, config: dict, opts: dict) -> None:
+    """C: build the container around itself, report READY, wait for start, exec."""
+    from dockyard.runtime.linux import rootfs
+    wanted = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}
+    own_mount_ns = "mount" in wanted and not wanted["mount"]
+    if own_mount_ns:
+        rootfs.prepare(config, opts["cgroup_mounter"], "user" in wanted)
+    hooks = config.get("hooks") or {}
+    state = None
+    if any(hooks.get(k) for k in ("prestart", "createRuntime", "createContainer",
+                                  "startContainer")):
+        chan.send(sync.HOOKS)  # the parent runs its hooks and tells us our state
+        state = chan.wait_for(sync.HOOKS_DONE)["state"]
+    run_hooks_here(hooks.get("createContainer"), state)
+    fifo = os.open(opts["fifo"], os.O_PATH | os.O_CLOEXEC)
+    if own_mount_ns:
+        rootfs.pivot(config["root"]["path"], opts.get("no_pivot", False))
+    _names(config, wanted)
+    if own_mount_ns:
+        rootfs.finish(config)
+    process = config["process"]
+    finalize_process(process, config, opts, keep=(chan.fileno(), fifo))
+    path = resolve_executable(process)
+    chan.send(sync.READY)
+    chan.close()
+    fd = open_fifo_path(fifo)
+    os.write(fd, b"0")
+    os.close(fd)
+    run_hooks_here(hooks.get("startContainer"), state)
+    try:
+        exec_process(path, process, config, opts)
+    except OSError as e:  # the parent is gone by now: tell the container's stderr
+        os.write(2, f"dockyard-runtime: {sync.error_message(e)}\n".encode())
+        os._exit(127)
+
+
+def _names(config: dict, wanted: dict) -> None:
+    sys_ = sc.get()
+    if config.get("hostname"):
+        if "uts" not in wanted:
+            raise OSError(1, "sethostname: unable to set hostname without a private UTS "
+                             "namespace", None)
+        sys_.sethostname(config["hostname"])
+    if config.get("domainname"):
+        sys_.setdomainname(config["domainname"])
+
+
+def exec_intermediate(chan: sync.Channel, target: int, process: dict, config: dict,
+                      opts: dict) -> None:
+    """I for ``exec``: join every namespace of ``target``, clone the process."""
+    _guard(chan, _exec_intermediate, target, process, config, opts)
+
+
+def _exec_intermediate(chan: sync.Channel, target: int, process: dict, config: dict,
+                       opts: dict) -> None:
+    sys_ = sc.get()
+    # not dumpable until exec: the container cannot ptrace us or open our
+    # /proc/<pid>/exe (the host interpreter) while we run runtime code
+    sys_.prctl(sc.PR_SET_DUMPABLE, 0)
+    chan.wait_for(sync.JOINED)
+    paths = {}
+    for kind, name in NS_FILES.items():
+        theirs = f"/proc/{target}/ns/{name}"
+        try:
+            if os.stat(theirs).st_ino != os.stat(f"/proc/self/ns/{name}").st_ino:
+                paths[kind] = theirs
+        except FileNotFoundError:
+            continue
+    join_namespaces(paths)
+    pid = sys_.clone_parent()
+    if pid == 0:
+        _guard(chan, _exec_process, process, config, opts)
+    chan.send(sync.PID, pid=pid)
+
+
+def _exec_process(chan: sync.Channel, process: dict, config: dict, opts: dict) -> None:
+    sc.get().prctl(sc.PR_SET_DUMPABLE, 0)
+    finalize_process(process, config, opts, keep=(chan.fileno(),))
+    path = resolve_executable(process)
+    # the channel is close-on-exec: the parent sees EOF once we have exec'd
+    exec_process(path, process, config, opts)

@@ -1,0 +1,149 @@
+"""The parent side of start-up: fork the intermediate, drive the protocol, and
+return the host pid of the container process (a child of the caller, thanks to
+CLONE_PARENT in the intermediate).
+
+On any failure the half-made process is killed and reaped before the error is
+raised, so nothing is left running.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+
+from dockyard.runtime.process import init as child
+from dockyard.runtime.process import sync
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass  # a reaper thread of the caller got it first
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    _reap(pid)
+
+
+def _dup_stdio(stdio: tuple[int, int, int] | None) -> None:
+    """Put the caller's chosen fds on 0, 1, 2 (dup high first: they may overlap)."""
+    if stdio is None:
+        return
+    high = [os.dup(fd) for fd in stdio]
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def _connect_console(path: str | None) -> socket.socket | None:
+    if path is None:
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError as e:
+        sock.close()
+        raise OSError(e.errno, f"connect console socket: {e.strerror}", path) from None
+    return sock
+
+
+def _fork(target, chan_child: sync.Channel, chan_parent: sync.Channel, stdio, console,
+          *args) -> int:
+    """Fork the intermediate; in the child, fix up fds and run ``target`` (no return)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            chan_parent.close()
+            _dup_stdio(stdio)
+        except BaseException as e:  # noqa: BLE001
+            chan_child.send_error(e)
+            os._exit(1)
+        target(chan_child, *args)
+        os._exit(0)  # not reached: target always exits
+    return pid
+
+
+def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
+    """Create the container init; return its host pid once it is READY.
+
+    ``cgroup.apply(pid)`` puts the intermediate in the container's cgroup before
+    it clones the init; ``usermap(pid)`` writes uid/gid maps; ``hooks_cb(pid)``
+    runs the runtime-side hooks and returns the state the container-side hooks
+    get.
+    """
+    parent, chan = sync.Channel.pair()
+    console = _connect_console(opts.get("console_socket"))
+    if console is not None:
+        opts["console_fd"] = console.fileno()
+    try:
+        ipid = _fork(child.intermediate, chan, parent, opts.get("stdio"), console, config, opts)
+    finally:
+        chan.close()
+        if console is not None:
+            console.close()
+    init_pid = 0
+    try:
+        cgroup.apply(ipid)
+        parent.send(sync.JOINED)
+        msg = parent.wait_any()
+        if msg["type"] == sync.USERMAP:
+            usermap(ipid)
+            parent.send(sync.MAPPED)
+            msg = parent.wait_for(sync.PID)
+        init_pid = msg["pid"]
+        _reap(ipid)
+        msg = parent.wait_any()
+        if msg["type"] == sync.HOOKS:
+            parent.send(sync.HOOKS_DONE, state=hooks_cb(init_pid))
+            msg = parent.wait_for(sync.READY)
+        elif msg["type"] != sync.READY:
+            raise sync.ChildError(f"protocol error: unexpected {msg['type']!r}")
+        return init_pid
+    except BaseException:
+        _kill(init_pid) if init_pid else None
+        _kill(ipid)
+        raise
+    finally:
+        parent.close()
+
+
+def spawn_exec(target: int, process: dict, config: dict, opts: dict, cgroup) -> int:
+    """Start ``process`` inside the namespaces of ``target``; return its host pid.
+
+    Returns once the process has exec'd (the channel reaches end-of-file), or
+    raises the error it reported.
+    """
+    parent, chan = sync.Channel.pair()
+    console = _connect_console(opts.get("console_socket"))
+    if console is not None:
+        opts["console_fd"] = console.fileno()
+    try:
+        ipid = _fork(child.exec_intermediate, chan, parent, opts.get("stdio"), console,
+                     target, process, config, opts)
+    finally:
+        chan.close()
+        if console is not None:
+            console.close()
+    pid = 0
+    try:
+        cgroup.apply(ipid)
+        parent.send(sync.JOINED)
+        pid = parent.wait_for(sync.PID)["pid"]
+        _reap(ipid)
+        msg = parent.recv()
+        if msg is not None:
+            if msg["type"] == sync.ERROR:
+                raise sync.ChildError(msg["message"], msg.get("errno", 0))
+            raise sync.ChildError(f"protocol error: unexpected {msg['type']!r}")
+        return pid
+    except BaseException:
+        _kill(pid) if pid else None
+        _kill(ipid)
+        raise
+    finally:
+        parent.close()

@@ -1,0 +1,189 @@
+"""The one seam through which the runtime makes side-effecting Linux syscalls.
+
+Everything that changes kernel state for a container (namespaces, mounts, root,
+hostname, capabilities, prctl, raw clone) goes through :class:`Linux`. Unit tests
+swap it for a recording fake with :func:`use` (youki's ``TestHelperSyscall``).
+
+Every failure raises ``OSError(errno, "<syscall>", path)`` so the message says
+which syscall and which path failed (runc's ``os.PathError``).
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+
+# clone(2)/unshare(2)/setns(2) flags
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_PARENT = 0x00008000
+
+# mount(2) flags
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_SYNCHRONOUS, MS_REMOUNT, MS_MANDLOCK, MS_DIRSYNC = 16, 32, 64, 128
+MS_NOSYMFOLLOW, MS_NOATIME, MS_NODIRATIME = 256, 1024, 2048
+MS_BIND, MS_MOVE, MS_REC, MS_SILENT = 4096, 8192, 16384, 32768
+MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED = 1 << 17, 1 << 18, 1 << 19, 1 << 20
+MS_RELATIME, MS_STRICTATIME, MS_LAZYTIME = 1 << 21, 1 << 24, 1 << 25
+MNT_DETACH = 2
+
+# prctl(2) options
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_KEEPCAPS = 8
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_RAISE = 2
+
+# (clone, pivot_root, setns, close_range, pidfd_open) syscall numbers per machine
+_SYSCALLS = {
+    "x86_64": (56, 155, 308, 436, 434),
+    "aarch64": (220, 41, 268, 436, 434),
+}
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def _fs(value: str | None) -> bytes | None:
+    return None if value is None else os.fsencode(value)
+
+
+class Linux:
+    """The real syscalls, through libc (ctypes). Methods raise OSError on failure."""
+
+    def __init__(self) -> None:
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        nums = _SYSCALLS.get(os.uname().machine, _SYSCALLS["x86_64"])
+        self._nr_clone, self._nr_pivot, self._nr_setns, self._nr_close_range, \
+            self._nr_pidfd_open = nums
+
+    def _check(self, ret: int, name: str, path: str | None = None) -> int:
+        if ret == -1:
+            err = ctypes.get_errno()
+            raise OSError(err, f"{name}: {os.strerror(err)}", path)
+        return ret
+
+    def unshare(self, flags: int) -> None:
+        self._check(self._libc.unshare(ctypes.c_int(flags)), "unshare")
+
+    def setns(self, fd: int, nstype: int, path: str | None = None) -> None:
+        self._check(self._libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns", path)
+
+    def mount(self, source: str | None, target: str, fstype: str | None, flags: int,
+              data: str | None = None) -> None:
+        ret = self._libc.mount(_fs(source), _fs(target), _fs(fstype), ctypes.c_ulong(flags),
+                               _fs(data))
+        self._check(ret, "mount", target)
+
+    def umount2(self, target: str, flags: int) -> None:
+        self._check(self._libc.umount2(_fs(target), ctypes.c_int(flags)), "umount2", target)
+
+    def pivot_root(self, new_root: str, put_old: str) -> None:
+        ret = self._libc.syscall(ctypes.c_long(self._nr_pivot), _fs(new_root), _fs(put_old))
+        self._check(ret, "pivot_root", new_root)
+
+    def chroot(self, path: str) -> None:
+        try:
+            os.chroot(path)
+        except OSError as e:
+            raise OSError(e.errno, f"chroot: {e.strerror}", path) from None
+
+    def sethostname(self, name: str) -> None:
+        raw = name.encode()
+        self._check(self._libc.sethostname(raw, ctypes.c_size_t(len(raw))), "sethostname")
+
+    def setdomainname(self, name: str) -> None:
+        raw = name.encode()
+        self._check(self._libc.setdomainname(raw, ctypes.c_size_t(len(raw))), "setdomainname")
+
+    def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0,
+              arg5: int = 0) -> int:
+        args = [ctypes.c_ulong(a) for a in (arg2, arg3, arg4, arg5)]
+        return self._check(self._libc.prctl(ctypes.c_int(option), *args), f"prctl({option})")
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        """Set the three capability sets of this thread (64-bit masks)."""
+        header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+        data = (_CapData * 2)()
+        for i in range(2):
+            shift = 32 * i
+            data[i].effective = (effective >> shift) & 0xFFFFFFFF
+            data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
+            data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+        self._check(self._libc.capset(ctypes.byref(header), data), "capset")
+
+    def clone_parent(self, flags: int = 0) -> int:
+        """Fork with CLONE_PARENT: the child becomes a sibling of the caller.
+
+        Raw clone with a NULL stack behaves like fork (copy-on-write). The caller
+        must be single-threaded (it is: a freshly forked intermediate process).
+        Returns 0 in the child and the child's pid in the caller.
+        """
+        ret = self._libc.syscall(ctypes.c_long(self._nr_clone),
+                                 ctypes.c_ulong(CLONE_PARENT | flags | 17),  # 17 = SIGCHLD
+                                 ctypes.c_void_p(0), ctypes.c_void_p(0), ctypes.c_void_p(0),
+                                 ctypes.c_ulong(0))
+        return self._check(ret, "clone")
+
+    def close_range(self, first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
+        ret = self._libc.syscall(ctypes.c_long(self._nr_close_range), ctypes.c_uint(first),
+                                 ctypes.c_uint(last), ctypes.c_uint(flags))
+        if ret == -1:  # kernel < 5.9: close one by one (fds are few here)
+            os.closerange(first, 65536)
+
+    def pidfd_open(self, pid: int) -> int:
+        ret = self._libc.syscall(ctypes.c_long(self._nr_pidfd_open), ctypes.c_int(pid),
+                                 ctypes.c_uint(0))
+        return self._check(ret, "pidfd_open", f"/proc/{pid}")
+
+    # thin wrappers so identity changes are visible to (and fakeable by) tests
+    def setgroups(self, gids: list[int]) -> None:
+        os.setgroups(gids)
+
+    def setresgid(self, gid: int) -> None:
+        os.setresgid(gid, gid, gid)
+
+    def setresuid(self, uid: int) -> None:
+        os.setresuid(uid, uid, uid)
+
+    def setrlimit(self, kind: int, soft: int, hard: int) -> None:
+        import resource  # already loaded by process.setup before pivot_root
+        try:
+            resource.setrlimit(kind, (soft, hard))
+        except (OSError, ValueError) as e:
+            raise OSError(getattr(e, "errno", None) or 1, "setrlimit: " + str(e), None) from None
+
+    def execve(self, path: str, args: list[str], env: dict[str, str]) -> None:
+        os.execve(path, args, env)
+
+
+_current: Linux | None = None
+
+
+def get() -> Linux:
+    """The seam in use (created on first use so importing stays cheap)."""
+    global _current
+    if _current is None:
+        _current = Linux()
+    return _current
+
+
+def use(impl) -> Linux | None:
+    """Swap the seam (tests); returns the previous one so it can be restored."""
+    global _current
+    previous, _current = _current, impl
+    return previous

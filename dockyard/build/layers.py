@@ -149,8 +149,8 @@ class LayerSteps:
         config = {"Cmd": argv, "Env": env, "User": st.config.get("User") or "",
                   "WorkingDir": st.config.get("WorkingDir") or "/", "Id": cid}
         kwargs = {"network": self.b.opts.network} if self.b.opts.network else {}
-        code = self.engine.containers.run_step(st.image_id or "", key, config,
-                                               self.b.out.run_output, **kwargs)
+        code = step_runner(self.engine)(st.image_id or "", key, config,
+                                        self.b.out.run_output, **kwargs)
         if code:
             shown = " ".join(argv)
             raise StepError(f"The command '{shown}' returned a non-zero code: {code}", code)
@@ -166,6 +166,18 @@ class LayerSteps:
             self.layer(st, inputs, plan.created_by, lambda key, root: plan.apply(root))
         finally:
             plan.cleanup()
+
+
+def step_runner(engine) -> Callable[..., int]:
+    """The container service's ``run_step`` when it has one, else build's own runner."""
+    try:
+        from dockyard.engine.containers import ContainerService
+        if hasattr(ContainerService, "run_step"):
+            return engine.containers.run_step
+    except ImportError:
+        pass
+    from dockyard.build import runner
+    return lambda *a, **kw: runner.run_step(engine, *a, **kw)
 
 
 def run_argv(st: StageState, ins: I.Command) -> list[str]:

@@ -133,6 +133,8 @@ class _Lexer:
         ch = self.take()
         if ch == "}":
             return self.env.get(name, "")
+        if ch == "":
+            raise InvalidArgument(f"missing '}}' in substitution {self.text!r}")
         mod = ch
         if ch == ":":
             mod += self.take()

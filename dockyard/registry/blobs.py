@@ -46,6 +46,8 @@ class BlobDownload:
     def run(self) -> None:
         """Download, verify and commit; errors are kept in ``self.error`` and re-raised."""
         try:
+            if self.cancelled.is_set():
+                raise Cancelled(f"download of {self.digest} cancelled")
             with self.content.writer(self.digest, self.size) as w:
                 with self._cond:
                     self._tmp = w.tmp

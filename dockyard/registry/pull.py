@@ -108,9 +108,13 @@ class Puller:
         pool = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="pull")
         downloads: dict[int, BlobDownload] = {}
         try:
+            by_digest: dict[str, BlobDownload] = {}
             for i in todo:
-                downloads[i] = self._download(layers[i])
-                pool.submit(downloads[i].run)
+                digest = layers[i]["digest"]
+                if digest not in by_digest:   # a blob listed twice (empty layers) comes once
+                    by_digest[digest] = self._download(layers[i])
+                    pool.submit(by_digest[digest].run)
+                downloads[i] = by_digest[digest]
             self._unpack_all(layers, ids, chains, downloads)
             for dl in downloads.values():
                 dl.wait()

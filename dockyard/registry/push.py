@@ -83,8 +83,9 @@ class Pusher:
         for n, (digest, _, _) in enumerate(reversed(layers)):
             if n >= CONCURRENCY:
                 self.ch.status("Waiting", dg.short_id(digest))
+        unique = list({d: s for d, s, _ in reversed(layers)}.items())
         with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="push") as pool:
-            futures = [pool.submit(self.push_blob, d, s, True) for d, s, _ in reversed(layers)]
+            futures = [pool.submit(self.push_blob, d, s, True) for d, s in unique]
             futures.append(pool.submit(self.push_blob, config[0], config[1], False))
             for f in futures:
                 f.result()

@@ -336,3 +336,12 @@ def test_pull_what_skopeo_pushed_including_zstd(registry, dst, tmp_path):
     rec = dst.images.added[0]
     assert rec["layers"][0].media_type == oi.OCI_LAYER_ZSTD
     assert dst.content.read(rec["layers"][0].digest) == zlayer
+
+
+def test_repeated_layer_blob_is_transferred_once(registry, src, dst):
+    image = make_image(src.content, [{"empty": b""}, random_layer(10_000), {"empty": b""}])
+    assert image[3][0][0] == image[3][2][0]
+    msgs = statuses(push(src, registry.host, "dup:1", image))
+    assert sum(1 for s in msgs if s.endswith(":Pushed")) == 2
+    pull(dst, registry.host, "dup:1")
+    assert [l.digest for l in dst.images.added[0]["layers"]] == [d for d, _, _ in image[3]]

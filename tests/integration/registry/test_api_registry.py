@@ -1,0 +1,101 @@
+"""Pull, push and login through a real dockyardd: dockyard's CLI, docker's CLI, skopeo.
+
+Each test uses a registry of its own on 127.0.0.1 and a DOCKER_CONFIG in tmp_path, so
+the host's ~/.docker/config.json is never touched.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.helpers.daemon import dockyard_bin
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def env(daemon, tmp_path):
+    return dict(daemon.env, DOCKER_CONFIG=str(tmp_path / "docker-config"))
+
+
+def run(env, *args, input=None, tool=None):
+    cmd = [tool or dockyard_bin("dockyard"), *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, input=input, timeout=120)
+
+
+def ok(p):
+    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
+    return p.stdout
+
+
+def test_dockyard_push_pull_round_trip(daemon, registry, env):
+    name = f"{registry.host}/tests/bb:1"
+    ok(run(env, "tag", "busybox:latest", name))
+    out = ok(run(env, "push", name))
+    assert f"The push refers to repository [{registry.host}/tests/bb]" in out
+    assert "Pushed" in out and "1: digest: sha256:" in out
+    ok(run(env, "rmi", name))
+    out = ok(run(env, "pull", name))
+    assert "1: Pulling from tests/bb" in out
+    assert f"Status: Downloaded newer image for {name}" in out and out.endswith(f"{name}\n")
+    assert "Pull complete" in out or "Already exists" in out
+    out = ok(run(env, "pull", name))
+    assert f"Status: Image is up to date for {name}" in out
+    inspect = json.loads(ok(run(env, "image", "inspect", name)))
+    assert any(d.startswith(f"{registry.host}/tests/bb@sha256:") for d in inspect[0]["RepoDigests"])
+
+
+def test_docker_cli_push_and_pull(daemon, registry, env):
+    name = f"{registry.host}/docker/bb:2"
+    ok(run(env, "tag", "busybox:latest", name))
+    out = ok(run(env, "push", name, tool="docker"))
+    assert "2: digest: sha256:" in out
+    ok(run(env, "rmi", name, tool="docker"))
+    out = ok(run(env, "pull", name, tool="docker"))
+    assert "Downloaded newer image" in out
+    dist = daemon.client.get(f"/distribution/{name}/json")
+    assert dist["Descriptor"]["digest"].startswith("sha256:")
+    assert dist["Platforms"][0]["os"] == "linux"
+
+
+def test_login_push_logout(daemon, tls_registry, env, tmp_path):
+    host = tls_registry.host
+    bad = run(env, "login", "-u", "alice", "--password-stdin", host, input="wrong\n")
+    assert bad.returncode == 1 and "incorrect username or password" in bad.stderr
+    out = ok(run(env, "login", "-u", "alice", "--password-stdin", host, input="s3cret\n"))
+    assert "Login Succeeded" in out
+    cfg = json.loads((tmp_path / "docker-config" / "config.json").read_text())
+    assert host in cfg["auths"]
+    ok(run(env, "tag", "busybox:latest", f"{host}/private/bb:1"))
+    ok(run(env, "push", f"{host}/private/bb:1"))
+    ok(run(env, "logout", host))
+    denied = run(env, "pull", f"{host}/private/bb:1")
+    assert denied.returncode == 1 and "authentication required" in denied.stderr
+    out = ok(run(env, "login", "-u", "alice", "--password-stdin", host, input="s3cret\n",
+                 tool="docker"))
+    assert "Login Succeeded" in out
+
+
+def test_unreachable_registry_fails_with_the_host_named(daemon, env):
+    p = run(env, "pull", "node")
+    assert p.returncode == 1
+    assert "registry-1.docker.io" in p.stderr and "lookup failed" in p.stderr
+    assert "node" not in ok(run(env, "images", "--format", "{{.Repository}}"))
+
+
+def test_unknown_tag_is_one_clear_line(daemon, registry, env):
+    p = run(env, "pull", f"{registry.host}/nothing/here:nope")
+    assert p.returncode == 1
+    assert p.stderr.strip().count("\n") == 0 and "not found" in p.stderr
+
+
+def test_skopeo_pushed_image_is_pulled_and_runs(daemon, registry, env, busybox_tar, tmp_path):
+    name = f"{registry.host}/skopeo/bb:1"
+    subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false",
+                    f"tarball:{busybox_tar}", f"docker://{name}"], check=True,
+                   capture_output=True)
+    ok(run(env, "pull", name))
+    out = ok(run(env, "run", "--rm", name, "/bin/busybox", "echo", "pulled-and-ran"))
+    assert "pulled-and-ran" in out

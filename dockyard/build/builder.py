@@ -184,9 +184,10 @@ class Builder:
                 self.out.note(msg["status"] + (f": {msg['id']}" if msg.get("id") else ""))
 
     def _run_onbuild_triggers(self, st: StageState) -> None:
-        triggers = st.config.pop("OnBuild", None) or []
+        triggers = st.config.get("OnBuild") or []
         if not triggers:
             return
+        st.config["OnBuild"] = None  # triggers fire once, in the direct child (docker)
         self.out.note(f"# Executing {len(triggers)} build trigger{'s' if len(triggers) > 1 else ''}")
         for text in triggers:
             node = P.parse(text, f"ONBUILD of {st.image_id}").nodes[0]

@@ -307,9 +307,10 @@ from dockyard.image.tags import TagsMixin  # noqa: E402  (mixins need ImageCore'
 from dockyard.image.commit import CreateMixin  # noqa: E402
 from dockyard.image.views import QueryMixin  # noqa: E402
 from dockyard.image.push import PushMixin  # noqa: E402
+from dockyard.image.transfer import TransferMixin  # noqa: E402
 
 
-class ImageService(TagsMixin, CreateMixin, QueryMixin, PushMixin, ImageCore):
+class ImageService(TagsMixin, CreateMixin, QueryMixin, PushMixin, TransferMixin, ImageCore):
     """``engine.images``: lookup and adding (ImageCore), tags and removal (TagsMixin),
     commit/build images (CreateMixin), docker's list/inspect/history/df (QueryMixin),
-    push preparation (PushMixin)."""
+    push preparation (PushMixin), load/save (TransferMixin)."""

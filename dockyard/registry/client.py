@@ -225,8 +225,10 @@ class RegistryClient:
                 r = self._send_once(method, url, headers, body)
             except _TRANSIENT as e:
                 if last:
-                    raise Unavailable(f"{urlsplit(url).netloc}: {method} {urlsplit(url).path}: "
-                                      f"{e.__class__.__name__}: {e}") from e
+                    why = e.strerror if isinstance(e, OSError) and e.strerror else \
+                        f"{e.__class__.__name__}: {e}"
+                    raise Unavailable(f"cannot reach registry {urlsplit(url).netloc}: "
+                                      f"{method} {urlsplit(url).path}: {why}") from e
             else:
                 if r.status not in RETRY_STATUS or last:
                     return r

@@ -63,10 +63,11 @@ class Puller:
             self._done(repo_digest, f"Image is up to date for {ref.familiar}")
             return image_id
         self._fetch_layers(layers, ids)
-        self.engine.content.put(data)
+        manifest_digest = self.engine.content.put(data)   # push reuses it unchanged
         blobs = [oi.LayerBlob(l["digest"], l["mediaType"], int(l["size"])) for l in layers]
         self.engine.images.add_image(config, blobs, ref=str(ref) if ref.tag else None,
-                                     repo_digest=f"{ref.name}@{repo_digest}")
+                                     repo_digest=f"{ref.name}@{repo_digest}",
+                                     manifest=manifest_digest)
         record_sources(self.engine.meta, self.client.host, ref.path,
                        [l["digest"] for l in layers] + [doc["config"]["digest"]])
         self._done(repo_digest, f"Downloaded newer image for {ref.familiar}")

@@ -40,9 +40,9 @@ class RecordingImages:
     def get(self, name):
         raise NotFound(f"No such image: {name}")
 
-    def add_image(self, config, layers, ref=None, repo_digest=None):
+    def add_image(self, config, layers, ref=None, repo_digest=None, manifest=None):
         self.added.append({"config": config, "layers": layers, "ref": ref,
-                           "repo_digest": repo_digest})
+                           "repo_digest": repo_digest, "manifest": manifest})
 
 
 def engine_at(path) -> types.SimpleNamespace:
@@ -113,6 +113,7 @@ def test_push_then_pull_round_trip(registry, src, dst):
     assert rec["ref"] == f"{registry.host}/team/app:v1"
     assert rec["repo_digest"] == f"{registry.host}/team/app@{dg.of_bytes(manifest)}"
     assert [l.digest for l in rec["layers"]] == [d for d, _, _ in src.image[3]]
+    assert dst.content.read(rec["manifest"]) == manifest
 
 
 def test_second_pull_and_push_transfer_nothing(registry, src, dst):

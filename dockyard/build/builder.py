@@ -127,12 +127,9 @@ class Builder:
             dispatch.TABLE[ins.cmd](self, st, ins)
         except StepError:
             raise
-        except InvalidArgument as e:
+        except DockyardError as e:
             where = f"{self.opts.dockerfile}:{ins.line}: " if ins.line else ""
-            raise InvalidArgument(f"{where}{e}") from None
-        except NotFound as e:
-            where = f"{self.opts.dockerfile}:{ins.line}: " if ins.line else ""
-            raise NotFound(f"{where}{e}") from None
+            raise _located(e, where) from None
 
     def _from(self, st: StageState, ins: I.From) -> None:
         env = {k: v for k, v in self.meta_args.items() if v is not None}
@@ -145,8 +142,8 @@ class Builder:
         elif name.lower() != "scratch":
             try:
                 image = self.image(name)
-            except NotFound as e:
-                raise NotFound(f"{self.opts.dockerfile}:{ins.line}: {e}") from None
+            except DockyardError as e:
+                raise _located(e, f"{self.opts.dockerfile}:{ins.line}: FROM {name}: ") from None
             st.image_id, st.config = image.id, container_config(image.config)
         self._run_onbuild_triggers(st)
 
@@ -245,6 +242,16 @@ class Builder:
 
     def copy(self, st: StageState, ins: I.Copy) -> None:
         self.layers.copy(st, ins)
+
+
+def _located(e: DockyardError, prefix: str) -> DockyardError:
+    """The same error category with the Dockerfile location in front."""
+    try:
+        return type(e)(prefix + str(e))
+    except TypeError:  # a subclass with its own constructor
+        err = DockyardError(prefix + str(e))
+        err.status = getattr(e, "status", 500)
+        return err
 
 
 def _display(original: str) -> str:

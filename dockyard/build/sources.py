@@ -14,6 +14,7 @@ import os
 import posixpath
 import secrets
 import shutil
+import stat
 import tempfile
 import urllib.error
 import urllib.parse
@@ -103,9 +104,17 @@ def copy_sources(ctx: Context, srcs: list[Source], root: str, plan: CopyPlan, ow
         st = os.stat(src.path)
         if os.path.isdir(src.path):
             copier.make_dirs(root, plan.dest, owner)
+            made = {""}
             for rel, full, lst in ctx.walk(src):
-                if rel:
-                    copier.copy_entry(full, lst, root, posixpath.join(plan.dest, rel), owner, plan.chmod)
+                if not rel:
+                    continue
+                parent = posixpath.dirname(rel)
+                if parent not in made:  # its directory was .dockerignored, an entry re-included
+                    copier.make_dirs(root, posixpath.join(plan.dest, parent), owner)
+                    made.add(parent)
+                copier.copy_entry(full, lst, root, posixpath.join(plan.dest, rel), owner, plan.chmod)
+                if stat.S_ISDIR(lst.st_mode):
+                    made.add(rel)
         elif plan.cmd == "add" and copier.is_archive(src.path):
             copier.make_dirs(root, plan.dest, owner)
             copier.extract_archive(src.path, root, plan.dest)
@@ -148,7 +157,7 @@ def _gather(p: CopyPlan, b: "Builder", ins: I.Copy, words: list[str], env: dict)
     if "from" in ins.flags:
         name = b.expand(ins.flags["from"], env)
         stage = b.stage_by_name(name, required=False)
-        image_id = stage.image_id if stage else b.image(name).id
+        image_id = stage.image_id if stage else _from_image(b, name)
         if not image_id:
             raise InvalidArgument(f"--from={name}: that stage has no filesystem (FROM scratch)")
         p.from_image, p.from_patterns = image_id, words
@@ -160,6 +169,18 @@ def _gather(p: CopyPlan, b: "Builder", ins: I.Copy, words: list[str], env: dict)
             continue
         p.context_sources += b.ctx.resolve(w, f"{ins.cmd.upper()} source")
     p.files.update(b.ctx.digest_sources(p.context_sources))
+
+
+def _from_image(b: "Builder", name: str) -> str:
+    """``--from=<image>``: a plain word that is neither a stage nor a local image is taken
+    for a misspelt stage (no pull); a name with a registry, path or tag may be pulled."""
+    if not any(c in name for c in "/:.@"):
+        try:
+            return b.engine.images.get(name).id
+        except NotFound:
+            raise NotFound(f"--from={name}: unknown stage {name!r}: no stage of that name "
+                           f"before this one, and no local image {name}") from None
+    return b.image(name).id
 
 
 def _download(p: CopyPlan, url: str, checksum: str) -> None:

@@ -38,6 +38,21 @@ def write_etc_files(p: Paths, hostname: str, extra_hosts: list[str], ip: str | N
     _write_in_place(p.resolv, resolv_text(dns))
 
 
+def write_network_files(p: Paths, hosts: list[str] | None, extra: list[str] | None,
+                        dns: list[str] | None, search: list[str] | None,
+                        options: list[str] | None) -> None:
+    """/etc/hosts and /etc/resolv.conf from the network service's answer."""
+    if hosts is not None:
+        lines = list(hosts) + [f"{e.partition(':')[2]}\t{e.partition(':')[0]}" for e in extra or []]
+        _write_in_place(p.hosts, "\n".join(lines) + "\n")
+    text = resolv_text(dns)
+    if search:
+        text += "search " + " ".join(search) + "\n"
+    if options:
+        text += "options " + " ".join(options) + "\n"
+    _write_in_place(p.resolv, text)
+
+
 def hosts_text(hostname: str, extra: list[str], ip: str | None) -> str:
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback",
              "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes",

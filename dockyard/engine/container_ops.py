@@ -74,9 +74,6 @@ class OpsMixin:
             self.sup.call("delete", id=cid, force=True)
 
     def _write_config(self, rec: dict, p, netns) -> None:
-        image_cfg = {}
-        with contextlib.suppress(Exception):
-            image_cfg = self.engine.images.get(rec["Image"]).config or {}
         for m in rec["Mounts"]:
             files.copy_up_volume(p.rootfs, m)
         paths = {"rootfs": p.rootfs, "hostname": p.hostname, "hosts": p.hosts,
@@ -84,7 +81,7 @@ class OpsMixin:
                  "user": ocispec.resolve_user(p.rootfs, rec["Config"].get("User") or ""),
                  "mounts": files.oci_mounts(rec["Mounts"]),
                  "seccomp": ocispec.default_seccomp()}
-        config = ocispec.build(rec, {**image_cfg, "Env": []}, paths)
+        config = ocispec.build(rec, {}, paths)  # Config already carries the image's defaults
         tmp = p.config + ".tmp"
         with open(tmp, "w") as f:
             json.dump(config, f)
@@ -98,45 +95,47 @@ class OpsMixin:
             return None
 
     def _netns(self, rec: dict):
+        """The netns path for config.json: "host", an existing one, or None (new one)."""
         mode = rec["HostConfig"].get("NetworkMode") or "default"
         if mode == "host":
             return "host"
+        net = self._networks()
         if mode.startswith("container:"):
             other = self.get(mode.split(":", 1)[1])
             if not other["State"]["Running"]:
                 raise Conflict(f"cannot join network of a non running container: {other['Id']}")
+            if net is not None:
+                return net.netns_for(f"container:{other['Id']}")
             return f"/proc/{other['State']['Pid']}/ns/net"
-        net = self._networks()
-        if mode == "none" or net is None:
-            return None
+        if net is None:
+            return None  # no network service: a fresh netns with loopback only
         path = net.create_netns(rec["Id"])
         rec["NetworkSettings"]["SandboxKey"] = path
         return path
 
     def _setup_network(self, rec: dict, netns) -> None:
         net, hc, cfg = self._networks(), rec["HostConfig"], rec["Config"]
-        mode = hc.get("NetworkMode") or "default"
-        if net is None or netns in (None, "host") or mode.startswith("container:"):
+        if net is None:
             return
         settings = net.setup_container(
-            rec["Id"], netns, rec["Name"].lstrip("/"), cfg["Hostname"], mode,
+            rec["Id"], None if netns == "host" else netns, rec["Name"].lstrip("/"),
+            cfg["Hostname"], hc.get("NetworkMode") or "default",
             (rec.get("NetworkingConfig") or {}).get("EndpointsConfig") or {},
             hc.get("PortBindings") or {}, cfg.get("ExposedPorts") or {},
             bool(hc.get("PublishAllPorts")))
-        settings["SandboxKey"] = netns
+        hosts, dns = settings.pop("EtcHosts", None), settings.pop("DNS", None)
+        search, opts = settings.pop("DNSSearch", None), settings.pop("DNSOptions", None)
         rec["NetworkSettings"] = settings
-        ip = settings.get("IPAddress") or next(
-            (n.get("IPAddress") for n in (settings.get("Networks") or {}).values()
-             if n.get("IPAddress")), None)
         p = files.Paths(self.engine, rec["Id"])
-        files.write_etc_files(p, cfg["Hostname"], hc.get("ExtraHosts"), ip, hc.get("Dns"))
+        files.write_network_files(p, hosts, hc.get("ExtraHosts"), hc.get("Dns") or dns,
+                                  hc.get("DnsSearch") or search, hc.get("DnsOptions") or opts)
 
-    def _teardown_network(self, rec: dict) -> None:
+    def _teardown_network(self, rec: dict, forget: bool = False) -> None:
         net = self._networks()
-        if net is None or not rec["NetworkSettings"].get("SandboxKey"):
+        if net is None:
             return
         try:
-            net.teardown_container(rec["Id"])
+            (net.forget_container if forget else net.teardown_container)(rec["Id"])
         except Exception:
             log.exception("network teardown of %s", rec["Id"])
         rec["NetworkSettings"].update(SandboxKey="", Ports={})
@@ -221,7 +220,7 @@ class OpsMixin:
         cid = rec["Id"]
         with contextlib.suppress(DockyardError):
             self.sup.call("delete", id=cid, force=True)
-        self._teardown_network(rec)
+        self._teardown_network(rec, forget=True)
         p = files.Paths(self.engine, cid)
         files.remove_dirs(p)
         with contextlib.suppress(NotFound):

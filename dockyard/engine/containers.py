@@ -21,6 +21,7 @@ import time
 
 from dockyard.engine import container_config as cc
 from dockyard.engine import container_files as files
+from dockyard.engine.container_fs import FsMixin
 from dockyard.engine.container_io import IOMixin
 from dockyard.engine.container_ops import OpsMixin
 from dockyard.engine.container_view import ZERO_TIME, matches, ps_row
@@ -34,7 +35,7 @@ DDL = """CREATE TABLE IF NOT EXISTS containers (
     id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL, record TEXT NOT NULL);"""
 
 
-class ContainerService(IOMixin, OpsMixin):
+class ContainerService(IOMixin, OpsMixin, FsMixin):
     def __init__(self, engine):
         self.engine = engine
         engine.meta.ensure_schema("containers", DDL)
@@ -128,7 +129,7 @@ class ContainerService(IOMixin, OpsMixin):
             image = self.engine.images.get(image_ref)
         except NotFound:
             raise NotFound(f"No such image: {image_ref}") from None
-        cfg = cc.config(body, image.config or {})
+        cfg = cc.config(body, image_config(image))
         cid = cc.new_id()
         cfg.setdefault("Hostname", "")
         cfg["Hostname"] = cfg["Hostname"] or cid[:12]
@@ -324,3 +325,21 @@ class ContainerService(IOMixin, OpsMixin):
                     return False
                 self._cond.wait(left)
         return True
+
+
+def image_config(image) -> dict:
+    """The runtime part (``config``) of an image's config JSON."""
+    full = image.config or {}
+    return full.get("config") or {} if ("rootfs" in full or "config" in full) else full
+
+
+def _counts(self) -> dict:
+    """For ``GET /info``: totals by state."""
+    with self._lock:
+        states = [r["State"]["Status"] for r in self._recs.values()]
+    return {"total": len(states), "running": states.count("running"),
+            "paused": states.count("paused"),
+            "stopped": len(states) - states.count("running") - states.count("paused")}
+
+
+ContainerService.counts = _counts

@@ -1,0 +1,120 @@
+"""Client side of attach/exec streams: demultiplex output, pump stdin, raw TTY, resize."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+
+
+def terminal_size() -> tuple[int, int] | None:
+    try:
+        sz = os.get_terminal_size(sys.stdout.fileno())
+        return sz.lines, sz.columns
+    except OSError:
+        return None
+
+
+def resize_on_winch(resize) -> None:
+    """Send the terminal size now and whenever it changes (SIGWINCH)."""
+    def send(*_):
+        size = terminal_size()
+        if size:
+            try:
+                resize(*size)
+            except Exception:
+                pass
+    send()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGWINCH, send)
+
+
+def stream_io(sock: socket.socket, tty: bool, stdin: bool) -> None:
+    """Copy the container's output to ours until the stream ends; our stdin to it."""
+    restore = _raw_mode() if tty and stdin else None
+    try:
+        if stdin:
+            threading.Thread(target=_pump, args=(sock,), daemon=True).start()
+        if tty:
+            _copy_raw(sock)
+        else:
+            _demux(sock)
+    finally:
+        if restore:
+            restore()
+
+
+def _pump(sock: socket.socket) -> None:
+    fd = sys.stdin.fileno()
+    try:
+        while True:
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def _copy_raw(sock: socket.socket) -> None:
+    out = sys.stdout.buffer
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            return
+        out.write(data)
+        out.flush()
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            return buf
+        buf += chunk
+    return buf
+
+
+def _demux(sock: socket.socket) -> None:
+    outs = {1: sys.stdout.buffer, 2: sys.stderr.buffer, 0: sys.stdout.buffer}
+    while True:
+        hdr = _recv_exact(sock, 8)
+        if len(hdr) < 8:
+            return
+        stream, n = struct.unpack(">BxxxL", hdr)
+        data = _recv_exact(sock, n)
+        f = outs.get(stream, sys.stdout.buffer)
+        f.write(data)
+        f.flush()
+
+
+def _raw_mode():
+    if not sys.stdin.isatty():
+        return None
+    import termios
+    import tty
+    fd = sys.stdin.fileno()
+    old = termios.tcgetattr(fd)
+    tty.setraw(fd)
+    return lambda: termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+def demux_bytes(chunks, out=None, err=None) -> None:
+    """Write a multiplexed byte stream (logs) to stdout/stderr."""
+    out = out or sys.stdout.buffer
+    err = err or sys.stderr.buffer
+    buf = b""
+    for chunk in chunks:
+        buf += chunk
+        while len(buf) >= 8:
+            stream, n = struct.unpack(">BxxxL", buf[:8])
+            if len(buf) < 8 + n:
+                break
+            (err if stream == 2 else out).write(buf[8:8 + n])
+            buf = buf[8 + n:]
+        out.flush()
+        err.flush()

@@ -1,0 +1,234 @@
+"""``run``/``create`` flags → the ``POST /containers/create`` body (docker CLI's semantics).
+
+Bad values raise CommandError with docker's text and status 125.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+
+
+def _bad(flag: str, value: str, why: str):
+    from dockyard.cli.main import CommandError
+    return CommandError(f"invalid argument \"{value}\" for \"{flag}\" flag: {why}\n"
+                        "See 'dockyard run --help'.", 125)
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached")
+    a("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")
+    a("--name", help="Assign a name to the container")
+    a("-e", "--env", action="append", default=[], help="Set environment variables")
+    a("--env-file", action="append", default=[], help="Read in a file of environment variables")
+    a("-w", "--workdir", help="Working directory inside the container")
+    a("-u", "--user", help="Username or UID (format: <name|uid>[:<group|gid>])")
+    a("--entrypoint", help="Overwrite the default ENTRYPOINT of the image")
+    a("-h", "--hostname", help="Container host name")
+    a("-l", "--label", action="append", default=[], help="Set meta data on a container")
+    a("-v", "--volume", action="append", default=[], help="Bind mount a volume")
+    a("--mount", action="append", default=[], help="Attach a filesystem mount to the container")
+    a("--tmpfs", action="append", default=[], help="Mount a tmpfs directory")
+    a("--read-only", action="store_true", help="Mount the container's root filesystem as read only")
+    a("-m", "--memory", help="Memory limit")
+    a("--memory-swap", help="Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+    a("--cpus", help="Number of CPUs")
+    a("--cpuset-cpus", help="CPUs in which to allow execution (0-3, 0,1)")
+    a("-c", "--cpu-shares", type=int, help="CPU shares (relative weight)")
+    a("--pids-limit", type=int, help="Tune container pids limit (set -1 for unlimited)")
+    a("--restart", default="no", help="Restart policy to apply when a container exits")
+    a("--stop-signal", help="Signal to stop the container")
+    a("--stop-timeout", type=int, help="Timeout (in seconds) to stop a container")
+    a("--cap-add", action="append", default=[], help="Add Linux capabilities")
+    a("--cap-drop", action="append", default=[], help="Drop Linux capabilities")
+    a("--privileged", action="store_true", help="Give extended privileges to this container")
+    a("--init", action="store_true", help="Run an init inside the container")
+    a("--health-cmd", help="Command to run to check health")
+    a("--health-interval", help="Time between running the check (ms|s|m|h)")
+    a("--health-timeout", help="Maximum time to allow one check to run (ms|s|m|h)")
+    a("--health-retries", type=int, help="Consecutive failures needed to report unhealthy")
+    a("--health-start-period", help="Start period for the container to initialize")
+    a("--no-healthcheck", action="store_true", help="Disable any container-specified HEALTHCHECK")
+    a("-p", "--publish", action="append", default=[], help="Publish a container's port(s)")
+    a("-P", "--publish-all", action="store_true", help="Publish all exposed ports to random ports")
+    a("--expose", action="append", default=[], help="Expose a port or a range of ports")
+    a("--network", "--net", default="default", help="Connect a container to a network")
+    a("--network-alias", action="append", default=[], help="Add network-scoped alias")
+    a("--ip", help="IPv4 address")
+    a("--dns", action="append", default=[], help="Set custom DNS servers")
+    a("--add-host", action="append", default=[], help="Add a custom host-to-IP mapping")
+    a("--log-driver", default="json-file", help="Logging driver for the container")
+    a("--log-opt", action="append", default=[], help="Log driver options")
+    a("--platform", help="Set platform if server is multi-platform capable")
+    a("--pull", default="missing", choices=["always", "missing", "never"],
+      help="Pull image before running")
+    a("-q", "--quiet", action="store_true", help="Suppress the pull output")
+    a("image", metavar="IMAGE")
+    a("command", nargs=argparse.REMAINDER, metavar="COMMAND")
+
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$", re.I)
+_MULT = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4, "p": 1024 ** 5}
+
+
+def ram_size(flag: str, v: str) -> int:
+    """docker's units.RAMInBytes: 512m, 1g, 1024 (binary units)."""
+    m = _SIZE.match(v.strip())
+    if not m:
+        raise _bad(flag, v, f"invalid size: '{v}'")
+    return int(float(m.group(1)) * _MULT[m.group(2).lower()])
+
+
+def duration_ns(flag: str, v: str | None) -> int:
+    if not v:
+        return 0
+    total, pos = 0.0, 0
+    for m in re.finditer(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", v):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 6e10,
+                                      "h": 3.6e12}[m.group(2)]
+        pos = m.end()
+    if pos != len(v) or not v:
+        raise _bad(flag, v, f"time: invalid duration \"{v}\"")
+    return int(total)
+
+
+def env_list(args) -> list[str]:
+    out = []
+    for path in args.env_file:
+        try:
+            with open(path) as f:
+                lines = f.read().splitlines()
+        except OSError as e:
+            from dockyard.cli.main import CommandError
+            raise CommandError(f"open {path}: {e.strerror.lower()}", 125) from None
+        out += [ln for ln in (x.strip() for x in lines) if ln and not ln.startswith("#")]
+    out += args.env
+    # KEY without "=" takes the value from our environment (dropped when unset), as docker
+    return [e if "=" in e else f"{e}={os.environ[e]}" for e in out if "=" in e or e in os.environ]
+
+
+def restart(v: str) -> dict:
+    name, _, count = v.partition(":")
+    if name not in ("no", "always", "on-failure", "unless-stopped") or \
+            (count and (name != "on-failure" or not count.isdigit())):
+        raise _bad("--restart", v, "invalid restart policy format")
+    return {"Name": name, "MaximumRetryCount": int(count or 0)}
+
+
+def mount_spec(v: str) -> dict:
+    """``--mount type=bind,source=/a,target=/b,readonly``."""
+    out: dict = {"Type": "volume"}
+    for part in v.split(","):
+        k, eq, val = part.partition("=")
+        k = k.strip().lower()
+        if k == "type":
+            out["Type"] = val
+        elif k in ("source", "src"):
+            out["Source"] = val
+        elif k in ("target", "destination", "dst"):
+            out["Target"] = val
+        elif k in ("readonly", "ro"):
+            out["ReadOnly"] = val.lower() not in ("0", "false") if eq else True
+        elif k == "tmpfs-size":
+            out.setdefault("TmpfsOptions", {})["SizeBytes"] = ram_size("--mount", val)
+        elif k == "tmpfs-mode":
+            out.setdefault("TmpfsOptions", {})["Mode"] = int(val, 8)
+        else:
+            raise _bad("--mount", v, f"unexpected key '{k}' in '{part}'")
+    if "Target" not in out:
+        raise _bad("--mount", v, "target is required")
+    return out
+
+
+def ports(args) -> tuple[dict, dict]:
+    exposed, bindings = {}, {}
+    if args.publish:
+        from dockyard.errors import InvalidArgument
+        from dockyard.network.portspec import parse_publish
+        for spec in args.publish:
+            try:
+                e, b = parse_publish(spec)
+            except InvalidArgument as err:
+                raise _bad("-p, --publish", spec, str(err)) from None
+            exposed.update(e)
+            for k, lst in b.items():
+                bindings.setdefault(k, []).extend(lst)
+    for spec in args.expose:
+        port, _, proto = spec.partition("/")
+        if not port.replace("-", "").isdigit():
+            raise _bad("--expose", spec, f"invalid range format for --expose: {spec}")
+        exposed[f"{port}/{proto or 'tcp'}"] = {}
+    return exposed, bindings
+
+
+def build_body(args) -> dict:
+    """The create body from parsed flags."""
+    exposed, bindings = ports(args)
+    cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
+    body = {
+        "Hostname": args.hostname or "", "User": args.user or "",
+        "AttachStdin": bool(args.interactive), "AttachStdout": not args.detach,
+        "AttachStderr": not args.detach, "Tty": args.tty, "OpenStdin": args.interactive,
+        "StdinOnce": args.interactive and not args.detach, "Env": env_list(args),
+        "Cmd": cmd or None, "Image": args.image, "WorkingDir": args.workdir or "",
+        "Entrypoint": ([args.entrypoint] if args.entrypoint else [""])
+        if args.entrypoint is not None else None,
+        "Labels": dict((lbl.split("=", 1) + [""])[:2] for lbl in args.label),
+        "ExposedPorts": exposed, "StopSignal": args.stop_signal,
+        "StopTimeout": args.stop_timeout, "Healthcheck": healthcheck(args),
+        "HostConfig": host_config(args, bindings),
+        "NetworkingConfig": {"EndpointsConfig": {args.network: {
+            "Aliases": args.network_alias or None,
+            **({"IPAMConfig": {"IPv4Address": args.ip}} if args.ip else {})}}},
+    }
+    return {k: v for k, v in body.items() if v is not None or k in ("Cmd", "Entrypoint")}
+
+
+def host_config(args, bindings: dict) -> dict:
+    hc = {"Binds": args.volume or None, "Mounts": [mount_spec(m) for m in args.mount] or None,
+          "Tmpfs": {t.split(":", 1)[0]: (t.split(":", 1) + [""])[1] for t in args.tmpfs} or None,
+          "ReadonlyRootfs": args.read_only, "Privileged": args.privileged,
+          "CapAdd": args.cap_add or None, "CapDrop": args.cap_drop or None,
+          "RestartPolicy": restart(args.restart), "AutoRemove": args.rm,
+          "NetworkMode": args.network, "PortBindings": bindings,
+          "PublishAllPorts": args.publish_all, "Dns": args.dns or None,
+          "ExtraHosts": args.add_host or None, "Init": args.init or None,
+          "LogConfig": {"Type": args.log_driver,
+                        "Config": dict((o.split("=", 1) + [""])[:2] for o in args.log_opt)}}
+    if args.memory:
+        hc["Memory"] = ram_size("-m, --memory", args.memory)
+    if args.memory_swap:
+        hc["MemorySwap"] = -1 if args.memory_swap == "-1" else ram_size("--memory-swap",
+                                                                        args.memory_swap)
+    if args.cpus:
+        try:
+            hc["NanoCpus"] = int(float(args.cpus) * 1e9)
+        except ValueError:
+            raise _bad("--cpus", args.cpus, "failed to parse as a rational number") from None
+    if args.cpuset_cpus:
+        hc["CpusetCpus"] = args.cpuset_cpus
+    if args.cpu_shares:
+        hc["CpuShares"] = args.cpu_shares
+    if args.pids_limit:
+        hc["PidsLimit"] = args.pids_limit
+    return hc
+
+
+def healthcheck(args) -> dict | None:
+    if args.no_healthcheck:
+        return {"Test": ["NONE"]}
+    if not (args.health_cmd or args.health_interval or args.health_retries):
+        return None
+    return {"Test": ["CMD-SHELL", args.health_cmd] if args.health_cmd else [],
+            "Interval": duration_ns("--health-interval", args.health_interval),
+            "Timeout": duration_ns("--health-timeout", args.health_timeout),
+            "StartPeriod": duration_ns("--health-start-period", args.health_start_period),
+            "Retries": args.health_retries or 0}
+
+
+def quote_cmd(cmd: list[str]) -> str:
+    return " ".join(shlex.quote(c) for c in cmd)

@@ -1,0 +1,68 @@
+"""dockyard create: create a new container (pulls the image when it is missing)."""
+from __future__ import annotations
+
+HELP = "Create a new container"
+
+
+def configure(p) -> None:
+    from dockyard.cli.commands._runopts import add_options
+    p.set_defaults(detach=True, rm=False)
+    p.add_argument("--rm", action="store_true", help="Automatically remove the container when it exits")
+    add_options(p)
+
+
+def create_container(client, body: dict, name: str | None, pull: str = "missing",
+                     quiet: bool = False, verb: str = "create") -> str:
+    """POST /containers/create, pulling on "No such image" like docker; errors → 125."""
+    from dockyard import errors
+    from dockyard.cli.main import CommandError
+    params = {"name": name} if name else None
+    try:
+        if pull == "always":
+            _pull(client, body["Image"], quiet)
+        return client.post("/containers/create", params, json=body)["Id"]
+    except errors.NotFound as e:
+        if pull == "never" or "No such image" not in str(e):
+            raise CommandError(f"dockyard: Error response from daemon: {e}", 125) from None
+    except errors.DockyardError as e:
+        raise CommandError(f"dockyard: Error response from daemon: {e}\n"
+                           f"See 'dockyard {verb} --help'.", 125) from None
+    import sys
+    from dockyard.oci import reference
+    print(f"Unable to find image '{_familiar(reference, body['Image'])}' locally", file=sys.stderr)
+    try:
+        _pull(client, body["Image"], quiet)
+        return client.post("/containers/create", params, json=body)["Id"]
+    except errors.DockyardError as e:
+        raise CommandError(f"dockyard: Error response from daemon: {e}\n"
+                           f"See 'dockyard {verb} --help'.", 125) from None
+
+
+def _familiar(reference, image: str) -> str:
+    ref = reference.parse(image)
+    s = str(ref)
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if s.startswith(prefix):
+            return s[len(prefix):]
+    return s
+
+
+def _pull(client, image: str, quiet: bool) -> None:
+    from dockyard.cli.progress import StreamError, render
+    from dockyard.oci import reference
+    from dockyard import errors
+    ref = reference.parse(image)
+    try:
+        render(client.stream("POST", "/images/create",
+                             {"fromImage": ref.name, "tag": ref.digest or ref.tag},
+                             headers={"X-Registry-Auth": "e30="}), quiet=quiet)
+    except StreamError as e:
+        raise errors.DockyardError(str(e)) from None
+
+
+def run(args, client) -> int:
+    from dockyard.cli.commands._runopts import build_body
+    args.detach = True
+    body = build_body(args)
+    print(create_container(client, body, args.name, args.pull, args.quiet))
+    return 0

@@ -1,0 +1,46 @@
+"""dockyard exec: run a command in a running container."""
+from __future__ import annotations
+
+import argparse
+
+HELP = "Execute a command in a running container"
+
+
+def configure(p) -> None:
+    p.add_argument("-d", "--detach", action="store_true", help="Detached mode: run command in the background")
+    p.add_argument("-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached")
+    p.add_argument("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")
+    p.add_argument("-e", "--env", action="append", default=[], help="Set environment variables")
+    p.add_argument("-u", "--user", help="Username or UID (format: <name|uid>[:<group|gid>])")
+    p.add_argument("-w", "--workdir", help="Working directory inside the container")
+    p.add_argument("--privileged", action="store_true", help="Give extended privileges to the command")
+    p.add_argument("container", metavar="CONTAINER")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
+
+
+def run(args, client) -> int:
+    from dockyard.cli.commands._attach import resize_on_winch, stream_io, terminal_size
+    from dockyard.cli.main import CommandError
+    if not args.command:
+        raise CommandError("exec requires at least 2 arguments", 1)
+    body = {"User": args.user or "", "Privileged": args.privileged, "Tty": args.tty,
+            "AttachStdin": args.interactive and not args.detach,
+            "AttachStdout": not args.detach, "AttachStderr": not args.detach,
+            "Detach": args.detach, "Env": args.env or None, "WorkingDir": args.workdir or "",
+            "Cmd": args.command}
+    if args.tty and terminal_size():
+        body["ConsoleSize"] = list(terminal_size())
+    eid = client.post(f"/containers/{args.container}/exec", json=body)["Id"]
+    if args.detach:
+        client.post(f"/exec/{eid}/start", json={"Detach": True, "Tty": args.tty})
+        return 0
+    sock = client.hijack("POST", f"/exec/{eid}/start", None,
+                         {"Detach": False, "Tty": args.tty})
+    if args.tty:
+        resize_on_winch(lambda h, w: client.post(f"/exec/{eid}/resize", {"h": h, "w": w}))
+    try:
+        stream_io(sock, args.tty, args.interactive)
+    finally:
+        sock.close()
+    code = client.get(f"/exec/{eid}/json").get("ExitCode")
+    return 126 if code is None else int(code)

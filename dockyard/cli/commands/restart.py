@@ -1,0 +1,18 @@
+"""dockyard restart: restart one or more containers."""
+from __future__ import annotations
+
+HELP = "Restart one or more containers"
+
+
+def configure(p) -> None:
+    p.add_argument("-t", "--time", "--timeout", type=int, default=None, dest="time",
+                   help="Seconds to wait before killing the container")
+    p.add_argument("-s", "--signal", help="Signal to send to the container")
+    p.add_argument("containers", nargs="+", metavar="CONTAINER")
+
+
+def run(args, client) -> int:
+    from dockyard.cli.commands._multi import each
+    params = {k: v for k, v in (("t", args.time), ("signal", args.signal)) if v is not None}
+    return each(args.containers,
+                lambda c: client.post(f"/containers/{c}/restart", params) and None)

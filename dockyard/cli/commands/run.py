@@ -1,0 +1,70 @@
+"""dockyard run: create and start a container; attached by default (exit = its status)."""
+from __future__ import annotations
+
+HELP = "Create and run a new container from an image"
+
+
+def configure(p) -> None:
+    from dockyard.cli.commands._runopts import add_options
+    p.add_argument("-d", "--detach", action="store_true",
+                   help="Run container in background and print container ID")
+    p.add_argument("--rm", action="store_true",
+                   help="Automatically remove the container when it exits")
+    add_options(p)
+
+
+def run(args, client) -> int:
+    from dockyard.cli.commands._runopts import build_body
+    from dockyard.cli.commands.create import create_container
+    body = build_body(args)
+    cid = create_container(client, body, args.name, args.pull, args.quiet, verb="run")
+    if args.detach:
+        _start(client, cid, args)
+        print(cid)
+        return 0
+    return _run_attached(client, cid, args)
+
+
+def _start(client, cid: str, args) -> None:
+    from dockyard import errors
+    from dockyard.cli.main import CommandError
+    try:
+        client.post(f"/containers/{cid}/start")
+    except errors.DockyardError as e:
+        msg = str(e)
+        if args.rm:
+            try:
+                client.delete(f"/containers/{cid}", {"force": 1})
+            except errors.DockyardError:
+                pass
+        status = 127 if "not found" in msg else 126 if "permission denied" in msg else 125
+        raise CommandError(f"dockyard: Error response from daemon: {msg}.", status) from None
+
+
+def _run_attached(client, cid: str, args) -> int:
+    import json
+    from dockyard.cli.commands._attach import resize_on_winch, stream_io
+    params = {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(args.interactive)}
+    sock = client.hijack("POST", f"/containers/{cid}/attach", params)
+    waiter = _second(client).raw("POST", f"/containers/{cid}/wait",
+                                 params={"condition": "removed" if args.rm else "next-exit"})
+    _start(client, cid, args)
+    if args.tty:
+        resize_on_winch(lambda h, w: client.post(f"/containers/{cid}/resize", {"h": h, "w": w}))
+    try:
+        stream_io(sock, args.tty, args.interactive)
+    finally:
+        sock.close()
+    out = json.loads(waiter.read() or b"{}")
+    if out.get("Error"):
+        import sys
+        print(f"dockyard: {out['Error'].get('Message')}", file=sys.stderr)
+    return int(out.get("StatusCode", 0))
+
+
+def _second(client):
+    """A second connection: the wait response stays open while we attach and start."""
+    clone = getattr(client, "clone", None)
+    if clone:
+        return clone()
+    return type(client)(getattr(client, "host", None))

@@ -1,0 +1,40 @@
+"""dockyard start: start one or more stopped containers (-a attaches to one)."""
+from __future__ import annotations
+
+HELP = "Start one or more stopped containers"
+
+
+def configure(p) -> None:
+    p.add_argument("-a", "--attach", action="store_true", help="Attach STDOUT/STDERR and forward signals")
+    p.add_argument("-i", "--interactive", action="store_true", help="Attach container's STDIN")
+    p.add_argument("containers", nargs="+", metavar="CONTAINER")
+
+
+def run(args, client) -> int:
+    from dockyard.cli.commands._multi import each
+    if not (args.attach or args.interactive):
+        return each(args.containers, lambda c: client.post(f"/containers/{c}/start") and None)
+    if len(args.containers) > 1:
+        from dockyard.cli.main import CommandError
+        raise CommandError("you cannot start and attach multiple containers at once", 1)
+    return _attached(client, args.containers[0], args.interactive)
+
+
+def _attached(client, name: str, stdin: bool) -> int:
+    import json
+    from dockyard.cli.commands._attach import resize_on_winch, stream_io
+    from dockyard.cli.commands.run import _second
+    info = client.get(f"/containers/{name}/json")
+    cid, tty = info["Id"], info["Config"]["Tty"]
+    stdin = stdin and info["Config"]["OpenStdin"]
+    sock = client.hijack("POST", f"/containers/{cid}/attach",
+                         {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(stdin)})
+    waiter = _second(client).raw("POST", f"/containers/{cid}/wait", params={"condition": "next-exit"})
+    client.post(f"/containers/{cid}/start")
+    if tty:
+        resize_on_winch(lambda h, w: client.post(f"/containers/{cid}/resize", {"h": h, "w": w}))
+    try:
+        stream_io(sock, tty, stdin)
+    finally:
+        sock.close()
+    return int(json.loads(waiter.read() or b"{}").get("StatusCode", 0))

@@ -1,0 +1,206 @@
+"""The container's filesystem from the host: cp (archive), export, diff (changes), commit.
+
+Paths inside the container are resolved *in scope*: every symlink is resolved relative to
+the container's root, so ``docker cp`` never follows a link out of the container.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import tarfile
+
+from dockyard.engine import container_files as files
+from dockyard.errors import InvalidArgument, NotFound
+
+MAX_LINKS = 40
+
+
+def scoped_resolve(root: str, path: str, follow_last: bool = True) -> str:
+    """Host path of container ``path`` under ``root``, symlinks resolved inside ``root``."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    done: list[str] = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        cand = os.path.join(root, *done, part)
+        if os.path.islink(cand) and (parts or follow_last):
+            hops += 1
+            if hops > MAX_LINKS:
+                raise InvalidArgument(f"too many levels of symbolic links: {path}")
+            target = os.readlink(cand)
+            if target.startswith("/"):
+                done = []
+            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            continue
+        done.append(part)
+    return os.path.join(root, *done)
+
+
+class FsMixin:
+    def _rootfs(self, rec: dict) -> str:
+        p = files.Paths(self.engine, rec["Id"])
+        files.mount_rootfs(self.engine, rec["Id"], p)
+        return p.rootfs
+
+    def _host_path(self, rec: dict, path: str, follow_last: bool = True) -> str:
+        """Map to a volume/bind source when ``path`` lies under one of its mounts."""
+        norm = os.path.normpath("/" + path)
+        for m in sorted(rec.get("Mounts", []), key=lambda m: -len(m["Destination"])):
+            dest = m["Destination"]
+            if m["Type"] != "tmpfs" and (norm == dest or norm.startswith(dest.rstrip("/") + "/")):
+                return scoped_resolve(m["Source"], norm[len(dest):], follow_last)
+        return scoped_resolve(self._rootfs(rec), norm, follow_last)
+
+    # -- cp ----------------------------------------------------------------------------
+    def archive_get(self, ref: str, path: str):
+        """(base64 stat header, tar chunks) for ``GET /containers/{id}/archive``."""
+        rec = self.get(ref)
+        host = self._host_path(rec, path, follow_last=path.endswith("/") or path.endswith("/."))
+        try:
+            st = os.lstat(host)
+        except FileNotFoundError:
+            raise NotFound(f"Could not find the file {path} in container {rec['Name'].lstrip('/')}") from None
+        link = os.readlink(host) if stat.S_ISLNK(st.st_mode) else ""
+        info = {"name": os.path.basename(path.rstrip("/")) or "/", "size": st.st_size,
+                "mode": _go_mode(st.st_mode), "mtime": _rfc3339(st.st_mtime), "linkTarget": link}
+        header = base64.b64encode(json.dumps(info).encode()).decode()
+        arcname = os.path.basename(os.path.normpath(path)) or "."
+        return header, _tar_chunks(host, arcname)
+
+    def archive_put(self, ref: str, path: str, body, no_overwrite: bool = False) -> None:
+        rec = self.get(ref)
+        if rec["HostConfig"].get("ReadonlyRootfs"):
+            raise InvalidArgument("container rootfs is marked read-only")
+        host = self._host_path(rec, path)
+        if not os.path.isdir(host):
+            raise NotFound(f"Could not find the file {path} in container "
+                           f"{rec['Name'].lstrip('/')}") if not os.path.exists(host) else \
+                InvalidArgument(f"extraction point is not a directory: {path}")
+        from dockyard.image.layer import apply_tar
+        apply_tar(body, host)
+
+    # -- export / diff -----------------------------------------------------------------
+    def export(self, ref: str):
+        rec = self.get(ref)
+        root = self._rootfs(rec)
+        self._emit("export", rec)
+        return _tar_chunks(root, ".", top=False)
+
+    def changes(self, ref: str) -> list[dict]:
+        """docker diff: Kind 0 = modified, 1 = added, 2 = deleted."""
+        rec = self.get(ref)
+        upper = self.engine.snapshots.upper(rec["Id"])
+        lowers = _lowerdirs(self.engine.snapshots.mounts(rec["Id"]))
+        out = []
+        for dirpath, dirnames, filenames in os.walk(upper):
+            for name in sorted(dirnames + filenames):
+                full = os.path.join(dirpath, name)
+                rel = "/" + os.path.relpath(full, upper)
+                st = os.lstat(full)
+                if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                    out.append({"Path": rel, "Kind": 2})
+                elif any(os.path.lexists(os.path.join(lo, rel.lstrip("/"))) for lo in lowers):
+                    out.append({"Path": rel, "Kind": 0})
+                else:
+                    out.append({"Path": rel, "Kind": 1})
+        return sorted(out, key=lambda c: c["Path"])
+
+    # -- commit ------------------------------------------------------------------------
+    def commit(self, ref: str, repo: str = "", tag: str = "", comment: str = "",
+               author: str = "", changes: list[str] | None = None, pause: bool = True,
+               config: dict | None = None) -> str:
+        from dockyard.engine.commit_changes import apply_changes
+        rec = self.get(ref)
+        cfg = rec["Config"]
+        keep = ("Cmd", "Entrypoint", "Env", "WorkingDir", "User", "ExposedPorts", "Labels",
+                "Volumes", "StopSignal", "Healthcheck", "OnBuild", "Shell")
+        new_cfg = {k: cfg.get(k) for k in keep if cfg.get(k) not in (None, "", {}, [])}
+        new_cfg.update({k: v for k, v in (config or {}).items() if k in keep and v})
+        for line in changes or []:
+            apply_changes(new_cfg, line)
+        history = {"created_by": " ".join([rec["Path"]] + rec["Args"]), "comment": comment,
+                   **({"author": author} if author else {})}
+        ref_name = f"{repo}:{tag or 'latest'}" if repo else None
+        paused = False
+        if pause and rec["State"]["Status"] == "running":
+            try:
+                self.pause(rec["Id"])
+                paused = True
+            except Exception:  # noqa: BLE001 — a freezer problem must not block commit
+                pass
+        try:
+            image_id = self.engine.images.create_from_snapshot(
+                rec["Image"], self.engine.snapshots.upper(rec["Id"]), new_cfg, history,
+                ref=ref_name)
+        finally:
+            if paused:
+                self.unpause(rec["Id"])
+        self._emit("commit", rec, comment=comment)
+        return image_id
+
+
+def _lowerdirs(m: dict) -> list[str]:
+    for opt in m.get("options", []):
+        if opt.startswith("lowerdir="):
+            return opt[len("lowerdir="):].split(":")
+    return []
+
+
+def _go_mode(mode: int) -> int:
+    """Go's os.FileMode bits, which the docker CLI decodes from the stat header."""
+    out = mode & 0o777
+    if stat.S_ISDIR(mode):
+        out |= 1 << 31
+    elif stat.S_ISLNK(mode):
+        out |= 1 << 27
+    return out
+
+
+def _rfc3339(t: float) -> str:
+    import time
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+class _Chunks:
+    """A write-only file object that collects what tarfile writes."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+
+    def write(self, b) -> int:
+        self.parts.append(bytes(b))
+        return len(b)
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+def _tar_chunks(host: str, arcname: str, top: bool = True):
+    """Stream a tar of ``host`` (never following symlinks) as chunks."""
+    sink = _Chunks()
+    tf = tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT)
+    try:
+        if top or not os.path.isdir(host):
+            tf.add(host, arcname=arcname, recursive=False)
+            yield sink.take()
+        if os.path.isdir(host) and not os.path.islink(host):
+            for dirpath, dirnames, filenames in os.walk(host):
+                dirnames.sort()
+                for name in sorted(dirnames) + sorted(filenames):
+                    full = os.path.join(dirpath, name)
+                    rel = os.path.relpath(full, host)
+                    tf.add(full, arcname=os.path.join(arcname, rel) if top else rel,
+                           recursive=False)
+                    data = sink.take()
+                    if data:
+                        yield data
+    finally:
+        tf.close()
+    yield sink.take()

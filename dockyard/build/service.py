@@ -80,17 +80,27 @@ class BuildService:
 
     # -- streaming (API) ------------------------------------------------------------
     def build_stream(self, body: BinaryIO, opts: BuildOptions) -> Iterator[dict]:
-        """Build from a tar context stream; yield JSON messages as they happen."""
+        """Receive a tar context now (before any response is sent), then return the
+        iterator of JSON messages of its build. Bad tars raise InvalidArgument here."""
         self.check_options(opts)
+        context_dir, hashes = self.receive_context(body)
+        return self._stream_and_clean(context_dir, opts, hashes)
+
+    def receive_context(self, body: BinaryIO) -> tuple[str, dict[str, str]]:
+        """Extract a tar context into a private temp dir; (dir, file hashes)."""
         os.makedirs(self.tmp_root, mode=0o700, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix="ctx-", dir=self.tmp_root)
         try:
-            hashes = extract_tar(body, tmp)
-            yield from self._run_threaded(tmp, opts, hashes)
-        except DockyardError as e:
-            yield _error(str(e))
-        finally:
+            return tmp, extract_tar(body, tmp)
+        except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _stream_and_clean(self, context_dir: str, opts: BuildOptions, hashes) -> Iterator[dict]:
+        try:
+            yield from self._run_threaded(context_dir, opts, hashes)
+        finally:
+            shutil.rmtree(context_dir, ignore_errors=True)
 
     def build_dir_stream(self, context_dir: str, opts: BuildOptions) -> Iterator[dict]:
         """Build from a directory (in-process callers); yields like build_stream."""

@@ -2,180 +2,123 @@
 
 Errors print like runc's (``time="…" level=error msg="…"`` on stderr, or JSON
 with ``--log-format json``) and exit 1. ``run`` and ``exec`` (without -d) exit
-with the container process's status.
+with the container process's status (128+N when killed by signal N).
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import signal
 import sys
 import time
 
-DEFAULT_ROOT = "/run/dockyard-runtime"
-VERBS = {}
+from dockyard.runtime import cliargs
+
+CREATE_OPTS = [
+    (("--bundle", "-b"), "bundle", "str", "."),
+    (("--pid-file",), "pid_file", "str", None),
+    (("--console-socket",), "console_socket", "str", None),
+    (("--no-pivot",), "no_pivot", "bool", False),
+    (("--no-new-keyring",), "no_new_keyring", "bool", False),
+    (("--preserve-fds",), "preserve_fds", "int", 0),
+    (("--detach", "-d"), "detach", "bool", False),
+]
+FORMAT_OPT = [(("--format", "-f"), "format", "str", "table")]
+ID = [("id", True)]
 
 
-def verb(name: str, help: str):
-    def register(fn):
-        VERBS[name] = (fn, help)
-        return fn
-    return register
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dockyard-runtime", description="OCI runtime")
-    p.add_argument("--root", default=DEFAULT_ROOT, help="state directory")
-    p.add_argument("--log", default=None, help="log file")
-    p.add_argument("--log-format", default="text", choices=("text", "json"))
-    p.add_argument("--debug", action="store_true")
-    p.add_argument("--systemd-cgroup", action="store_true")
-    sub = p.add_subparsers(dest="verb", required=True)
-    for name, (fn, help_) in VERBS.items():
-        fn(sub.add_parser(name, help=help_), None)
-    return p
-
-
-def _create_args(s) -> None:
-    s.add_argument("--bundle", "-b", default=".")
-    s.add_argument("--pid-file", default=None)
-    s.add_argument("--console-socket", default=None)
-    s.add_argument("--no-pivot", action="store_true")
-    s.add_argument("--no-new-keyring", action="store_true")
-    s.add_argument("--preserve-fds", type=int, default=0)
-    s.add_argument("id")
-
-
-@verb("create", "create a container")
-def cmd_create(s, args):
-    if args is None:
-        return _create_args(s)
-    _rt(args).create(args.id, args.bundle, console_socket=args.console_socket,
-                     pid_file=args.pid_file, no_pivot=args.no_pivot)
+def cmd_create(rt, a) -> int:
+    rt.create(a.id, a.bundle, console_socket=a.console_socket, pid_file=a.pid_file,
+              no_pivot=a.no_pivot)
     return 0
 
 
-@verb("start", "start a created container")
-def cmd_start(s, args):
-    if args is None:
-        return s.add_argument("id")
-    _rt(args).start(args.id)
-    return 0
-
-
-@verb("run", "create and start a container, wait for it")
-def cmd_run(s, args):
-    if args is None:
-        _create_args(s)
-        return s.add_argument("--detach", "-d", action="store_true")
-    rt = _rt(args)
-    pid = rt.create(args.id, args.bundle, console_socket=args.console_socket,
-                    pid_file=args.pid_file, no_pivot=args.no_pivot)
+def cmd_run(rt, a) -> int:
+    pid = rt.create(a.id, a.bundle, console_socket=a.console_socket, pid_file=a.pid_file,
+                    no_pivot=a.no_pivot)
     try:
         _forward_signals(pid)
-        rt.start(args.id)
+        rt.start(a.id)
     except BaseException:
-        rt.delete(args.id, force=True)
+        rt.delete(a.id, force=True)
         raise
-    if args.detach:
+    if a.detach:
         return 0
     code = _wait(pid)
-    rt.delete(args.id, force=True)
+    rt.delete(a.id, force=True)
     return code
 
 
 def _forward_signals(pid: int) -> None:
-    """Pass the usual termination signals on to the container's init."""
+    """Pass termination and job-control signals on to the container's init."""
+    import _signal  # the C module: ``signal`` builds enums at import (slow)
+    from dockyard.runtime.signals import FORWARDED
+
     def forward(signum, _frame):
         try:
             os.kill(pid, signum)
         except ProcessLookupError:
             pass
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
-                signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH):
-        signal.signal(sig, forward)
+    for sig in FORWARDED:
+        _signal.signal(sig, forward)
 
 
 def _wait(pid: int) -> int:
     """Wait for our child ``pid``; its exit code, or 128+signal like a shell."""
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-        except InterruptedError:
-            continue
-        if os.WIFSIGNALED(status):
-            return 128 + os.WTERMSIG(status)
-        return os.WEXITSTATUS(status)
+    _, status = os.waitpid(pid, 0)  # PEP 475: retried after our signal handlers
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
 
 
-@verb("state", "print the state of a container")
-def cmd_state(s, args):
-    if args is None:
-        return s.add_argument("id")
-    print(json.dumps(_rt(args).state(args.id), indent=2))
+def cmd_start(rt, a) -> int:
+    rt.start(a.id)
     return 0
 
 
-@verb("kill", "send a signal to the container's init")
-def cmd_kill(s, args):
-    if args is None:
-        s.add_argument("--all", "-a", action="store_true")
-        s.add_argument("id")
-        return s.add_argument("signal", nargs="?", default="SIGTERM")
-    _rt(args).kill(args.id, args.signal, all=args.all)
+def cmd_state(rt, a) -> int:
+    import json
+    print(json.dumps(rt.state(a.id), indent=2))
     return 0
 
 
-@verb("delete", "delete a container")
-def cmd_delete(s, args):
-    if args is None:
-        s.add_argument("--force", "-f", action="store_true")
-        return s.add_argument("id")
-    _rt(args).delete(args.id, force=args.force)
+def cmd_kill(rt, a) -> int:
+    rt.kill(a.id, a.signal or "SIGTERM", all=a.all)
     return 0
 
 
-@verb("pause", "freeze every process of a container")
-def cmd_pause(s, args):
-    if args is None:
-        return s.add_argument("id")
-    _rt(args).pause(args.id)
+def cmd_delete(rt, a) -> int:
+    rt.delete(a.id, force=a.force)
     return 0
 
 
-@verb("resume", "thaw a paused container")
-def cmd_resume(s, args):
-    if args is None:
-        return s.add_argument("id")
-    _rt(args).resume(args.id)
+def cmd_pause(rt, a) -> int:
+    rt.pause(a.id)
     return 0
 
 
-@verb("list", "list containers")
-def cmd_list(s, args):
-    if args is None:
-        s.add_argument("--format", "-f", default="table", choices=("table", "json"))
-        return s.add_argument("--quiet", "-q", action="store_true")
-    states = _rt(args).list()
-    if args.format == "json":
+def cmd_resume(rt, a) -> int:
+    rt.resume(a.id)
+    return 0
+
+
+def cmd_list(rt, a) -> int:
+    import json
+    states = rt.list()
+    if a.format == "json":
         print(json.dumps(states))
-    elif args.quiet:
+    elif a.quiet:
         print("\n".join(x["id"] for x in states))
     else:
-        print(_table([("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER")]
-                     + [(x["id"], str(x["pid"]), x["status"], x["bundle"], x["created"],
-                         "root") for x in states]))
+        rows = [("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER")]
+        rows += [(x["id"], str(x["pid"]), x["status"], x["bundle"], x["created"], "root")
+                 for x in states]
+        print(_table(rows))
     return 0
 
 
-@verb("ps", "list the processes of a container")
-def cmd_ps(s, args):
-    if args is None:
-        s.add_argument("--format", "-f", default="table", choices=("table", "json"))
-        return s.add_argument("id")
-    pids = _rt(args).ps(args.id)
-    if args.format == "json":
+def cmd_ps(rt, a) -> int:
+    import json
+    pids = rt.ps(a.id)
+    if a.format == "json":
         print(json.dumps(pids))
     else:
         print(_table([("PID", "CMD")] + [(str(p), _cmdline(p)) for p in pids]))
@@ -195,53 +138,86 @@ def _table(rows) -> str:
     return "\n".join("   ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
 
-@verb("exec", "run a new process inside a container")
-def cmd_exec(s, args):
-    if args is None:
-        from dockyard.runtime.cli_exec import configure
-        return configure(s)
+def cmd_exec(rt, a) -> int:
     from dockyard.runtime.cli_exec import run
-    rt = _rt(args)
-    pid = run(rt, args)
-    if args.detach:
-        return 0
-    return _wait(pid)
+    pid = run(rt, a)
+    return 0 if a.detach else _wait(pid)
 
 
-@verb("features", "print the features this runtime supports (JSON)")
-def cmd_features(s, args):
-    if args is None:
-        return None
+def cmd_features(rt, a) -> int:
+    import json
     from dockyard.runtime.features import features
     print(json.dumps(features(), indent=2))
     return 0
 
 
-def _rt(args):
-    from dockyard.runtime.container import Runtime
-    return Runtime(args.root)
+def _exec_opts():
+    from dockyard.runtime.cli_exec import OPTIONS
+    return OPTIONS
 
 
-def _log_error(args, message: str) -> None:
+# verb → (handler, options, positionals, help)
+VERBS = {
+    "create": (cmd_create, CREATE_OPTS, ID, "create a container"),
+    "run": (cmd_run, CREATE_OPTS, ID, "create and start a container, wait for it"),
+    "start": (cmd_start, [], ID, "start a created container"),
+    "state": (cmd_state, [], ID, "print a container's OCI state"),
+    "kill": (cmd_kill, [(("--all", "-a"), "all", "bool", False)],
+             ID + [("signal", False)], "signal a container's init (default SIGTERM)"),
+    "delete": (cmd_delete, [(("--force", "-f"), "force", "bool", False)], ID,
+               "delete a container"),
+    "pause": (cmd_pause, [], ID, "freeze every process of a container"),
+    "resume": (cmd_resume, [], ID, "thaw a paused container"),
+    "list": (cmd_list, FORMAT_OPT + [(("--quiet", "-q"), "quiet", "bool", False)], [],
+             "list containers"),
+    "ps": (cmd_ps, FORMAT_OPT, ID, "list a container's processes"),
+    "exec": (cmd_exec, None, ID + [("*", "command")], "run a process in a container"),
+    "features": (cmd_features, [], [], "print supported features (JSON)"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: dockyard-runtime [--root DIR] [--log FILE] [--log-format text|json] "
+             "VERB [ARGS]", "", "verbs:"]
+    lines += [f"  {name:<10} {spec[3]}" for name, spec in VERBS.items()]
+    return "\n".join(lines)
+
+
+def _log_error(g, message: str) -> None:
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    if getattr(args, "log_format", "text") == "json":
-        line = json.dumps({"level": "error", "msg": message, "time": now})
+    from dockyard.runtime import jsonio
+    if getattr(g, "log_format", "text") == "json":
+        line = jsonio.dumps({"level": "error", "msg": message, "time": now})
     else:
-        line = f'time="{now}" level=error msg={json.dumps(message)}'
+        line = f'time="{now}" level=error msg={jsonio.dumps(message)}'
     print(line, file=sys.stderr)
-    if getattr(args, "log", None):
-        with open(args.log, "a") as f:
+    if getattr(g, "log", None):
+        with open(g.log, "a") as f:
             f.write(line + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    fn, _ = VERBS[args.verb]
+    """Entry point of the ``dockyard-runtime`` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    g = cliargs.Namespace(log_format="text", log=None)
     try:
-        return fn(None, args) or 0
+        g, rest = cliargs.parse(argv, cliargs.GLOBAL, [], stop_at_positional=True)
+        if g.help or not rest:
+            print(_usage())
+            return 0 if g.help else 1
+        if g.version:
+            print("dockyard-runtime version 0.1.0\nspec: 1.0.2-dev")
+            return 0
+        if rest[0] not in VERBS:
+            raise cliargs.InvalidArgument(f"no such command: {rest[0]}")
+        handler, options, positionals, _ = VERBS[rest[0]]
+        a, _ = cliargs.parse(rest[1:], options if options is not None else _exec_opts(),
+                             positionals)
+        from dockyard.runtime.container import Runtime
+        return handler(Runtime(g.root), a) or 0
     except Exception as e:  # noqa: BLE001 - the edge: every error becomes a message
         from dockyard.runtime.process.sync import error_message
-        _log_error(args, error_message(e))
+        _log_error(g, error_message(e))
         return 1
 
 

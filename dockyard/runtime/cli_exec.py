@@ -2,26 +2,25 @@
 from __future__ import annotations
 
 import copy
-import json
 import os
 
 from dockyard.errors import InvalidArgument
+from dockyard.runtime import jsonio
 
 
-def configure(s) -> None:
-    s.add_argument("--process", "-p", default=None, help="process.json")
-    s.add_argument("--tty", "-t", action="store_true")
-    s.add_argument("--console-socket", default=None)
-    s.add_argument("--cwd", default=None)
-    s.add_argument("--env", "-e", action="append", default=[])
-    s.add_argument("--user", "-u", default=None, help="UID[:GID]")
-    s.add_argument("--additional-gids", "-g", action="append", type=int, default=[])
-    s.add_argument("--cap", "-c", action="append", default=[])
-    s.add_argument("--no-new-privs", action="store_true")
-    s.add_argument("--detach", "-d", action="store_true")
-    s.add_argument("--pid-file", default=None)
-    s.add_argument("id")
-    s.add_argument("command", nargs="*")
+OPTIONS = [
+    (("--process", "-p"), "process", "str", None),
+    (("--tty", "-t"), "tty", "bool", False),
+    (("--console-socket",), "console_socket", "str", None),
+    (("--cwd",), "cwd", "str", None),
+    (("--env", "-e"), "env", "list", None),
+    (("--user", "-u"), "user", "str", None),
+    (("--additional-gids", "-g"), "additional_gids", "ilist", None),
+    (("--cap", "-c"), "cap", "list", None),
+    (("--no-new-privs",), "no_new_privs", "bool", False),
+    (("--detach", "-d"), "detach", "bool", False),
+    (("--pid-file",), "pid_file", "str", None),
+]
 
 
 def build_process(base: dict, args) -> dict:
@@ -29,13 +28,12 @@ def build_process(base: dict, args) -> dict:
     if args.process:
         try:
             with open(args.process, "rb") as f:
-                return json.loads(f.read())
+                return jsonio.loads(f.read())
         except OSError as e:
             raise InvalidArgument(f"{args.process}: {e.strerror}") from None
         except ValueError as e:
             raise InvalidArgument(f"{args.process}: malformed JSON: {e}") from None
-    command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] \
-        else args.command
+    command = args.command
     if not command:
         raise InvalidArgument("exec: a command (or --process) is required")
     process = copy.deepcopy(base)
@@ -63,7 +61,7 @@ def run(rt, args) -> int:
     sd = StateDir(rt.root, args.id)
     sd.load()  # NotFound first, like runc
     with open(os.path.join(sd.path, "config.json"), "rb") as f:
-        base = json.loads(f.read()).get("process") or {}
+        base = jsonio.loads(f.read()).get("process") or {}
     process = build_process(base, args)
     return rt.exec(args.id, process, console_socket=args.console_socket,
                    pid_file=args.pid_file)

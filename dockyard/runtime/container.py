@@ -6,41 +6,30 @@ leaves no state directory, cgroup, mount or process behind (ExitStack rollback).
 """
 from __future__ import annotations
 
-import contextlib
-import datetime
-import json
 import os
 import select
-import signal
+import time
 
-from dockyard.errors import Conflict, DockyardError, InvalidArgument, NotFound
-from dockyard.runtime import spec, state as st
+from dockyard.errors import Conflict, DockyardError, InvalidArgument
+from dockyard.runtime import jsonio, spec, state as st
 from dockyard.runtime import syscalls as sc
+from dockyard.runtime.signals import SIGKILL, parse as parse_signal
 from dockyard.runtime.state import Status, StateDir
 
 
-def parse_signal(sig: int | str) -> int:
-    """``9``, ``"9"``, ``"KILL"`` or ``"SIGKILL"`` → 9; anything else is InvalidArgument."""
-    if isinstance(sig, int) and not isinstance(sig, bool):
-        number = sig
-    elif isinstance(sig, str) and sig.isdigit():
-        number = int(sig)
-    elif isinstance(sig, str):
-        name = sig.upper()
-        name = name if name.startswith("SIG") else "SIG" + name
-        member = getattr(signal.Signals, name, None) if name.isidentifier() else None
-        if member is None:
-            raise InvalidArgument(f"unknown signal {sig!r}")
-        number = int(member)
-    else:
-        raise InvalidArgument(f"unknown signal {sig!r}")
-    if not 0 < number < 65:
-        raise InvalidArgument(f"unknown signal {sig!r}")
-    return number
-
-
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    """RFC 3339 UTC with nanoseconds, like runc's ``created``."""
+    ns = time.time_ns()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + \
+        f".{ns % 10**9:09d}Z"
+
+
+def _signal(pid: int, number: int) -> None:
+    """kill(2), ignoring a process that is already gone."""
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
 
 
 class Runtime:
@@ -67,7 +56,7 @@ class Runtime:
 
     def _config(self, sd: StateDir) -> dict:
         with open(os.path.join(sd.path, "config.json"), "rb") as f:
-            return json.loads(f.read())
+            return jsonio.loads(f.read())
 
     # -- create ----------------------------------------------------------------
     def create(self, id: str, bundle: str, *, stdio: tuple[int, int, int] | None = None,
@@ -132,8 +121,10 @@ class Runtime:
         """OCI states of every container under the root, sorted by ID."""
         out = []
         for name in sorted(os.listdir(self.root)) if os.path.isdir(self.root) else []:
-            with contextlib.suppress(DockyardError, OSError):
+            try:
                 out.append(self.state(name))
+            except (DockyardError, OSError):
+                continue  # a directory being created or deleted right now
         return out
 
     def ps(self, id: str) -> list[int]:
@@ -152,9 +143,8 @@ class Runtime:
         cg = self._cgroup(record)
         targets = cg.pids() if all else [record["pid"]]
         for pid in targets:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, number)
-        if status is Status.PAUSED and number == signal.SIGKILL:
+            _signal(pid, number)
+        if status is Status.PAUSED and number == SIGKILL:
             cg.thaw()  # frozen tasks only die once thawed
 
     def delete(self, id: str, force: bool = False) -> None:
@@ -169,12 +159,12 @@ class Runtime:
             self._kill_all(record, cg)
         else:
             for pid in cg.pids():  # stragglers of a host-pid-namespace container
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+                _signal(pid, SIGKILL)
         cg.destroy()
-        hooks = {}
-        with contextlib.suppress(OSError, ValueError):
+        try:
             hooks = self._config(sd).get("hooks") or {}
+        except (OSError, ValueError):
+            hooks = {}
         sd.remove()
         if hooks.get("poststop"):
             from dockyard.runtime.process.hooks import run
@@ -187,10 +177,9 @@ class Runtime:
         except OSError:
             pidfd = None
         for pid in set(cg.pids()) | {record["pid"]}:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            cg.thaw() if cg.frozen() else None
+            _signal(pid, SIGKILL)
+        if cg.frozen():
+            cg.thaw()
         if pidfd is not None:
             select.select([pidfd], [], [], 10)
             os.close(pidfd)

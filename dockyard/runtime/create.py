@@ -5,12 +5,10 @@ READY, so a failure anywhere leaves nothing behind.
 """
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 
 from dockyard.errors import DockyardError, InvalidArgument
-from dockyard.runtime import spec
+from dockyard.runtime import jsonio, spec
 from dockyard.runtime import state as st
 from dockyard.runtime.state import Status, StateDir
 
@@ -75,13 +73,14 @@ def create(runtime, container_id: str, bundle: str, *, stdio=None, console_socke
     record = {"id": container_id, "bundle": bundle, "rootfs": config["root"]["path"],
               "created": st_now(), "annotations": config.get("annotations") or {},
               "pid": 0, "start_time": None}
-    with contextlib.ExitStack() as undo:
+    undo: list = []  # rollback steps, run last-first unless we get to the end
+    try:
         sd.make()
-        undo.callback(sd.remove)
+        undo.append(sd.remove)
         with open(os.path.join(sd.path, "config.json"), "w") as f:
-            json.dump(config, f)
+            f.write(jsonio.dumps(config))
         os.mkfifo(sd.fifo, 0o622)
-        undo.callback(cg.destroy)
+        undo.append(cg.destroy)
         cg.create()
         cg.set((config.get("linux") or {}).get("resources") or {})
         record["cgroup"] = cg.to_state()
@@ -97,13 +96,19 @@ def create(runtime, container_id: str, bundle: str, *, stdio=None, console_socke
                                     hooks_cb)
         except ChildError as e:
             raise DockyardError(f"container init failed: {e}") from None
-        undo.callback(_kill, pid)
+        undo.append(lambda: _kill(pid))
         record["pid"], record["start_time"] = pid, st.proc_start_time(pid)
         sd.save(record)
         if pid_file:
             from dockyard.runtime.container import _write_pid_file
             _write_pid_file(pid_file, pid)
-        undo.pop_all()
+    except BaseException:
+        for step in reversed(undo):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - keep undoing; the first error wins
+                pass
+        raise
     return pid
 
 
@@ -113,11 +118,11 @@ def st_now() -> str:
 
 
 def _kill(pid: int) -> None:
-    import signal
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
+    try:
+        os.kill(pid, 9)  # SIGKILL
         os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
 
 
 def _mounter(cg, config: dict):

@@ -7,10 +7,10 @@ message (``config.json: linux.namespaces[2].type: unknown namespace "foo"``).
 """
 from __future__ import annotations
 
-import json
 import os
 
 from dockyard.errors import InvalidArgument, NotFound
+from dockyard.runtime import jsonio
 
 NAMESPACES = {"pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"}
 HOOK_KINDS = ("prestart", "createRuntime", "createContainer", "startContainer",
@@ -59,7 +59,7 @@ def load(bundle: str) -> dict:
     except OSError as e:
         raise InvalidArgument(f"{path}: {e.strerror}") from None
     try:
-        config = json.loads(raw)
+        config = jsonio.loads(raw)
     except ValueError as e:
         raise InvalidArgument(f"{path}: malformed JSON: {e}") from None
     check(config)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 
-from dockyard.runtime.cgroups.base import Manager
-
 CGROUP_ROOT = "/sys/fs/cgroup"
 
 
@@ -24,8 +22,8 @@ def is_v2(root: str = CGROUP_ROOT) -> bool:
     return os.path.exists(os.path.join(root, "cgroup.controllers"))
 
 
-def manager_for(path: str, root: str = CGROUP_ROOT, state: dict | None = None) -> Manager:
-    """The driver for this machine's cgroupfs, for cgroup ``path``."""
+def manager_for(path: str, root: str = CGROUP_ROOT, state: dict | None = None):
+    """The driver (a ``manager.Manager``) for this machine's cgroupfs, for ``path``."""
     if is_v2(root):
         from dockyard.runtime.cgroups.v2 import V2Manager
         return V2Manager(path, root, state)

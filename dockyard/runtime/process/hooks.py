@@ -7,7 +7,7 @@ before exec respectively).
 """
 from __future__ import annotations
 
-import json
+from dockyard.runtime import jsonio
 
 from dockyard.errors import DockyardError
 
@@ -21,7 +21,7 @@ def run(hooks: list[dict] | None, state: dict, kind: str) -> None:
     if not hooks:
         return
     import subprocess  # only paid for when a config has hooks
-    data = json.dumps(state).encode()
+    data = jsonio.dumps(state).encode()
     for i, hook in enumerate(hooks):
         args = hook.get("args") or [hook["path"]]
         env = dict(e.split("=", 1) for e in hook.get("env") or [])

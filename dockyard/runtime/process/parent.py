@@ -7,9 +7,8 @@ raised, so nothing is left running.
 """
 from __future__ import annotations
 
+import _socket
 import os
-import signal
-import socket
 
 from dockyard.runtime.process import init as child
 from dockyard.runtime.process import sync
@@ -24,7 +23,7 @@ def _reap(pid: int) -> None:
 
 def _kill(pid: int) -> None:
     try:
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, 9)  # SIGKILL
     except ProcessLookupError:
         return
     _reap(pid)
@@ -40,10 +39,10 @@ def _dup_stdio(stdio: tuple[int, int, int] | None) -> None:
         os.close(fd)
 
 
-def _connect_console(path: str | None) -> socket.socket | None:
+def _connect_console(path: str | None) -> _socket.socket | None:
     if path is None:
         return None
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.connect(path)
     except OSError as e:

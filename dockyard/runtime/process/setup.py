@@ -12,7 +12,8 @@ import errno
 import fcntl  # noqa: F401 - imported now: after pivot_root the host stdlib is gone
 import os
 import resource  # noqa: F401
-import socket
+import _socket
+import struct
 import termios
 
 from dockyard.runtime import syscalls as sc
@@ -127,9 +128,10 @@ def setup_console(console_fd: int, process: dict) -> None:
     """Make a pty in the container's devpts, send its master to the console socket,
     and make the slave our controlling terminal and stdio."""
     master, slave = os.openpty()
-    sock = socket.socket(fileno=console_fd)
+    sock = _socket.socket(fileno=console_fd)
     try:
-        socket.send_fds(sock, [b"/dev/ptmx"], [master])
+        sock.sendmsg([b"/dev/ptmx"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
+                                       struct.pack("i", master))])
     finally:
         sock.close()
         os.close(master)

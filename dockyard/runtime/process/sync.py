@@ -28,9 +28,10 @@ the syscall and path that failed and cleans up.
 """
 from __future__ import annotations
 
-import json
+import _socket
 import os
-import socket
+
+from dockyard.runtime import jsonio
 
 JOINED = "joined"
 USERMAP = "usermap"
@@ -53,18 +54,19 @@ class ChildError(Exception):
 class Channel:
     """One end of the socketpair, with a ``wait_for`` per expected message."""
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock: _socket.socket):
         self.sock = sock
 
     @staticmethod
     def pair() -> tuple["Channel", "Channel"]:
         """(parent end, child end); the child end is closed on exec."""
-        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # _socket, not socket: socket.py imports enum (milliseconds per CLI call)
+        a, b = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
         return Channel(a), Channel(b)
 
     def send(self, kind: str, **fields) -> None:
         fields["type"] = kind
-        self.sock.send(json.dumps(fields).encode())
+        self.sock.send(jsonio.dumps(fields).encode())
 
     def send_error(self, exc: BaseException) -> None:
         errno = getattr(exc, "errno", 0) or 0
@@ -73,7 +75,7 @@ class Channel:
     def recv(self) -> dict | None:
         """The next message, or None at end-of-file (the peer exec'd or exited)."""
         data = self.sock.recv(65536)
-        return json.loads(data) if data else None
+        return jsonio.loads(data) if data else None
 
     def wait_any(self) -> dict:
         """The next message, whatever its type; child errors and EOF raise."""

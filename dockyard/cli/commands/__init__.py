@@ -4,6 +4,15 @@ Each module has ``HELP``, ``configure(parser)`` and ``run(args, client) -> int``
 Only the module of the verb being run is imported (CLI start-up is latency).
 """
 COMMANDS = {
+    "images": "dockyard.cli.commands.images",
+    "image": "dockyard.cli.commands.image",
+    "tag": "dockyard.cli.commands.tag",
+    "rmi": "dockyard.cli.commands.rmi",
+    "import": "dockyard.cli.commands.import_",
+    "load": "dockyard.cli.commands.load",
+    "save": "dockyard.cli.commands.save",
+    "history": "dockyard.cli.commands.history",
+    "system": "dockyard.cli.commands.system",
     "run": "dockyard.cli.commands.run",
     "create": "dockyard.cli.commands.create",
     "start": "dockyard.cli.commands.start",

@@ -1,0 +1,62 @@
+"""dockyard import: make an image from a rootfs tarball (file, ``-`` for stdin) or a directory."""
+from __future__ import annotations
+
+HELP = "Import the contents from a tarball or a directory to create a filesystem image"
+
+
+def configure(p) -> None:
+    p.add_argument("-c", "--change", action="append", default=[],
+                   help="Apply Dockerfile instruction to the created image")
+    p.add_argument("-m", "--message", default="", help="Set commit message for imported image")
+    p.add_argument("--platform", help="Set platform if server is multi-platform capable")
+    p.add_argument("source", metavar="file|-|DIRECTORY")
+    p.add_argument("repository", nargs="?", metavar="REPOSITORY[:TAG]")
+
+
+def open_source(source: str):
+    """A readable binary stream for the tarball: a file, stdin, or a directory tarred now."""
+    import os
+    import sys
+    import tempfile
+    from dockyard.cli.main import CommandError
+    if source == "-":
+        return sys.stdin.buffer
+    if os.path.isdir(source):
+        from dockyard.image.diff import write_dir
+        tmp = tempfile.TemporaryFile()
+        write_dir(source, tmp)
+        tmp.seek(0)
+        return tmp
+    if "://" in source:
+        raise CommandError(f"importing from a URL is not supported: {source}")
+    try:
+        return open(source, "rb")
+    except OSError as e:
+        raise CommandError(f"open {source}: {e.strerror.lower()}") from None
+
+
+def send(client, stream, repository: str | None, changes: list[str], message: str) -> str:
+    """POST /images/create?fromSrc=- with the tarball; return the new image ID."""
+    from dockyard import errors
+    params = {"fromSrc": "-", "repo": repository, "message": message or None,
+              "changes": changes or None}
+    image_id = ""
+    for msg in client.stream("POST", "/images/create", params, body=stream,
+                             headers={"Content-Type": "application/x-tar"}):
+        if "error" in msg:
+            raise errors.DockyardError(msg["error"])
+        image_id = msg.get("status", image_id)
+    return image_id
+
+
+def run(args, client) -> int:
+    if args.repository:
+        from dockyard.oci import reference
+        reference.parse(args.repository)  # reject a bad name before sending the tarball
+    stream = open_source(args.source)
+    try:
+        print(send(client, stream, args.repository, args.change, args.message))
+    finally:
+        if stream is not getattr(__import__("sys").stdin, "buffer", None):
+            stream.close()
+    return 0

@@ -17,6 +17,8 @@ def _bad(flag: str, value: str, why: str):
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
+    # docker's -h is --hostname; --help stays
+    p.conflict_handler = p._optionals.conflict_handler = "resolve"
     a = p.add_argument
     a("-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached")
     a("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")

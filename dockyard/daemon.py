@@ -71,6 +71,8 @@ def setup_logging(args) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for noisy in ("pyroute2", "asyncio"):  # their debug output drowns ours
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:

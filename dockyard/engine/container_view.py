@@ -101,7 +101,9 @@ def matches(rec: dict, filters: dict, image_ids=None) -> bool:
         vals = [k for k, on in values.items() if on] if isinstance(values, dict) else list(values)
         if not vals:
             continue
-        if not any(_match_one(rec, key, v, image_ids) for v in vals):
+        # docker ANDs label filters (every label must match) and ORs the other keys' values
+        combine = all if key == "label" else any
+        if not combine(_match_one(rec, key, v, image_ids) for v in vals):
             return False
     return True
 

@@ -12,7 +12,6 @@ rootfs, resolving every destination inside it (``copier.resolve_in_root``).
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import posixpath
@@ -22,6 +21,7 @@ import tempfile
 from typing import TYPE_CHECKING, Callable
 
 from dockyard.build import copier, sources
+from dockyard.build.mounts import mount_snapshot, umount
 from dockyard.build import instructions as I
 from dockyard.build.parser import HEREDOC_RE
 from dockyard.build.state import PREDEFINED_ARGS, StageState
@@ -29,18 +29,6 @@ from dockyard.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
     from dockyard.build.builder import Builder
-
-MNT_DETACH = 2
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def umount(path: str) -> None:
-    """Unmount ``path`` (lazily if it is busy)."""
-    if _libc.umount2(path.encode(), 0) != 0:
-        if _libc.umount2(path.encode(), MNT_DETACH) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"umount2: {os.strerror(err)}", path)
-
 
 class LayerSteps:
     """RUN/COPY/ADD/WORKDIR for a ``Builder``."""
@@ -81,7 +69,7 @@ class LayerSteps:
         os.makedirs(base, mode=0o700, exist_ok=True)
         target = tempfile.mkdtemp(prefix="rootfs-", dir=base)
         try:
-            self.engine.snapshots.mount(key, target)
+            mount_snapshot(self.engine.snapshots, key, target)
             try:
                 work(key, target)
             finally:

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from typing import Callable
 
+from dockyard.build.mounts import mount_snapshot, umount
 from dockyard.engine import spec as defaults
 
 NAMESPACES = ["pid", "ipc", "uts", "mount"]
@@ -52,7 +53,6 @@ def oci_config(rootfs: str, config: dict, network: str) -> dict:
 def run_step(engine, image_id: str, snapshot_key: str, config: dict,
              on_output: Callable[[bytes], None], network: str = "none") -> int:
     """Run ``config["Cmd"]`` on snapshot ``snapshot_key``; return its exit status."""
-    from dockyard.build.layers import umount
     base = os.path.join(engine.exec_root, "build")
     os.makedirs(base, mode=0o700, exist_ok=True)
     bundle = tempfile.mkdtemp(prefix="step-", dir=base)
@@ -60,7 +60,7 @@ def run_step(engine, image_id: str, snapshot_key: str, config: dict,
     os.mkdir(rootfs)
     cid = "dockyard-build-" + (config.get("Id") or os.path.basename(bundle))[:24]
     try:
-        engine.snapshots.mount(snapshot_key, rootfs)
+        mount_snapshot(engine.snapshots, snapshot_key, rootfs)
         try:
             with open(os.path.join(bundle, "config.json"), "w") as f:
                 json.dump(oci_config(rootfs, config, network), f)

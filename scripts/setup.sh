@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(busybox-static runc iptables iproute2 docker-registry skopeo umoci apache2-utils
-      openssl curl ca-certificates mmdebstrap xz-utils)
+      openssl curl ca-certificates mmdebstrap xz-utils docker-compose)
 PKGS+=(${DOCKYARD_EXTRA_PKGS:-})
 missing=()
 for p in "${PKGS[@]}"; do

@@ -20,7 +20,7 @@ def find(client, name: str, kind: str | None, size: bool = False):
             return client.get(KINDS[k].format(name), {"size": 1} if size and k == "container" else None)
         except errors.NotFound:
             continue
-    raise errors.NotFound(f"No such object: {name}")
+    raise errors.NotFound(f"No such {kind or 'object'}: {name}")
 
 
 def run(args, client) -> int:

@@ -220,3 +220,59 @@ class Proxy:
     def stop(self) -> None:
         self._stop = True
         self.sock.close()
+
+
+class HTTPFront:
+    """An HTTP front for a registry: answers the first ``fail`` requests with 503 and
+    redirects blob GETs to the registry's own address (another host:port, like a CDN)."""
+
+    def __init__(self, target_port: int, fail: int = 0, redirect_blobs: bool = False):
+        import http.client
+        self.target, self.fail, self.redirect = target_port, fail, redirect_blobs
+        self.log: list[tuple[str, str, int]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _any(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                if outer.fail > 0:
+                    outer.fail -= 1
+                    return self._reply(503, {}, b"busy", body)
+                if outer.redirect and self.command == "GET" and "/blobs/sha256:" in self.path:
+                    loc = f"http://127.0.0.1:{outer.target}{self.path}"
+                    return self._reply(307, {"Location": loc}, b"")
+                c = http.client.HTTPConnection("127.0.0.1", outer.target)
+                hdrs = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                c.request(self.command, self.path, body=body, headers=hdrs)
+                r = c.getresponse()
+                data = r.read()
+                skip = {"transfer-encoding", "content-length", "connection"}
+                self._reply(r.status, {k: v for k, v in r.getheaders() if k.lower() not in skip},
+                            data)
+                c.close()
+
+            def _reply(self, code, headers, data, _=None):
+                outer.log.append((self.command, self.path, code))
+                self.send_response(code)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -99,3 +99,22 @@ def test_skopeo_pushed_image_is_pulled_and_runs(daemon, registry, env, busybox_t
     ok(run(env, "pull", name))
     out = ok(run(env, "run", "--rm", name, "/bin/busybox", "echo", "pulled-and-ran"))
     assert "pulled-and-ran" in out
+
+
+def test_pull_by_digest_quiet_and_all_tags(daemon, registry, env):
+    repo = f"{registry.host}/tests/multi"
+    for tag in ("a", "b"):
+        ok(run(env, "tag", "busybox:latest", f"{repo}:{tag}"))
+        ok(run(env, "push", "-q", f"{repo}:{tag}"))
+    digest = json.loads(ok(run(env, "image", "inspect", f"{repo}:a")))[0]["RepoDigests"][0]
+    ok(run(env, "rmi", f"{repo}:a", f"{repo}:b"))
+    assert ok(run(env, "pull", "-q", digest)) == f"{digest}\n"
+    out = ok(run(env, "pull", "-a", repo))
+    assert "a: Pulling from tests/multi" in out and "b: Pulling from tests/multi" in out
+    tags = ok(run(env, "images", "--format", "{{.Tag}}", repo)).split()
+    assert sorted(t for t in tags if t != "<none>") == ["a", "b"]
+
+
+def test_search_says_it_is_not_supported(daemon, env):
+    p = run(env, "search", "node")
+    assert p.returncode == 1 and "search is not supported" in p.stderr

@@ -346,3 +346,28 @@ def test_repeated_layer_blob_is_transferred_once(registry, src, dst):
     assert sum(1 for s in msgs if s.endswith(":Pushed")) == 2
     pull(dst, registry.host, "dup:1")
     assert [l.digest for l in dst.images.added[0]["layers"]] == [d for d, _, _ in image[3]]
+
+
+def test_blob_redirects_are_followed(registry, src, dst):
+    from tests.integration.registry.regserver import HTTPFront
+    push(src, registry.host, "app:1", src.image)
+    front = HTTPFront(registry.port, redirect_blobs=True)
+    try:
+        pull(dst, front.host, "app:1")
+    finally:
+        front.stop()
+    assert sum(1 for m, _, code in front.log if code == 307) == 4   # 3 layers + config
+    assert len(dst.images.added) == 1
+
+
+def test_transient_503s_are_retried(registry, src, dst):
+    from tests.integration.registry.regserver import HTTPFront
+    front = HTTPFront(registry.port, fail=2)
+    try:
+        push(src, front.host, "app:1", src.image)
+        front.fail = 2
+        pull(dst, front.host, "app:1")
+    finally:
+        front.stop()
+    assert sum(1 for _, _, code in front.log if code == 503) == 4
+    assert len(dst.images.added) == 1

@@ -261,6 +261,8 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
             return
         if ev["event"] == "exit":
             restarting = bool(ev.get("restarting"))
+            if not restarting:  # before waiters wake: a restart's new netns must survive
+                self._teardown_network(rec)
             self._set_state(rec, Status="restarting" if restarting else "exited",
                             ExitCode=ev.get("exit_code") or 0, Pid=0,
                             FinishedAt=ev.get("finished_at") or rfc3339nano())
@@ -278,7 +280,6 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
     def _after_exit(self, rec: dict, restarting: bool) -> None:
         if restarting:
             return
-        self._teardown_network(rec)
         if rec["HostConfig"].get("AutoRemove"):
             threading.Thread(target=self._auto_remove, args=(rec["Id"],), daemon=True).start()
 

@@ -163,6 +163,12 @@ class IOMixin:
                 "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
                 "noNewPrivileges": base.get("noNewPrivileges", False)}
 
+    def exec_exited(self, eid: str, code: int | None) -> None:
+        """Record an exec's exit as soon as its stream ends (before the client asks)."""
+        ex = self.execs.get(eid)
+        if ex is not None and ex["Running"]:
+            ex.update(Running=False, ExitCode=code, Pid=0)
+
     def _on_exec_event(self, ev: dict) -> None:
         ex = self.execs.get(ev["id"])
         if ex is None or ev.get("event") != "exit":

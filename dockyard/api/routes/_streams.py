@@ -13,8 +13,9 @@ MUX = "application/vnd.docker.multiplexed-stream"
 RAW = "application/vnd.docker.raw-stream"
 
 
-def relay(conn, stream, tty: bool, stdin: bool) -> None:
-    """Copy until the process exits (exit frame) or the client goes away."""
+def relay(conn, stream, tty: bool, stdin: bool, on_exit=None) -> None:
+    """Copy until the process exits (exit frame) or the client goes away; ``on_exit`` gets
+    the exit record before the client sees the end of the stream."""
     if stream is None:
         conn.close()
         return
@@ -23,6 +24,8 @@ def relay(conn, stream, tty: bool, stdin: bool) -> None:
     try:
         for sid, data in stream.frames():
             if sid == P.EXIT:
+                if on_exit:
+                    on_exit(P.decode(data))
                 break
             conn.sendall(data if tty else P.frame(sid, data))
     except OSError:

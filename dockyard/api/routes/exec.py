@@ -30,7 +30,8 @@ def start(req, engine):
             conn.sendall(f"Error: {e}\r\n".encode())
             conn.close()
             return
-        relay(conn, stream, tty, ex["OpenStdin"])
+        relay(conn, stream, tty, ex["OpenStdin"],
+              on_exit=lambda rec: svc.exec_exited(ex["ID"], rec.get("exit_code")))
     return Hijack(run, RAW if tty else MUX)
 
 

@@ -1,0 +1,82 @@
+"""The real docker CLI against dockyardd: the issue's list, same results as dockerd."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+pytestmark = [pytest.mark.root,
+              pytest.mark.skipif(not shutil.which("docker"), reason="docker CLI not installed")]
+
+
+def test_run_detached_ps_logs_exec_stop_rm(daemon, ctr):
+    n = ctr.name("dk")
+    r = daemon.docker("run", "-d", "--name", n, "busybox", "sh", "-c",
+                      "echo hello; exec sleep 1000")
+    assert r.returncode == 0, r.stderr
+    cid = r.stdout.strip()
+    assert len(cid) == 64
+    ps = daemon.docker("ps", "--format", "{{.ID}} {{.Names}} {{.Status}}").stdout
+    assert f"{cid[:12]} {n} Up" in ps
+    while "hello" not in daemon.docker("logs", n).stdout:
+        pass
+    r = daemon.docker("exec", n, "sh", "-c", "echo from exec; exit 6")
+    assert (r.returncode, r.stdout) == (6, "from exec\n")
+    assert daemon.docker("stop", "-t", "1", n).stdout.strip() == n
+    assert daemon.docker("wait", n).stdout.strip() == "137"
+    assert daemon.docker("rm", "-f", n).returncode == 0
+
+
+def test_run_rm_attached_exit_code(daemon):
+    r = daemon.docker("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (r.returncode, r.stdout, r.stderr) == (3, "out\n", "err\n")
+    assert daemon.docker("ps", "-aq").stdout.strip() == ""
+
+
+def test_run_rm_it_under_a_pty(daemon):
+    env = dict(daemon.env)
+    cmd = "docker run --rm -it busybox sh -c 'tty; echo in-tty; exit 4'"
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"], env=env, capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert "/dev/pts/0" in r.stdout and "in-tty" in r.stdout
+
+
+def test_logs_follow_ends_when_container_exits(daemon, ctr):
+    n = ctr.name("lf")
+    daemon.docker("run", "-d", "--name", n, "busybox", "sh", "-c",
+                  "echo one; sleep 1; echo two", check=True)
+    r = daemon.docker("logs", "-f", n)
+    assert r.stdout == "one\ntwo\n"
+
+
+def test_cp_both_ways_and_commit(daemon, ctr, tmp_path):
+    n = ctr.name("cp")
+    daemon.docker("run", "-d", "--name", n, "busybox", "sleep", "1000", check=True)
+    src = tmp_path / "hello.txt"
+    src.write_text("hello from host\n")
+    assert daemon.docker("cp", str(src), f"{n}:/tmp/").returncode == 0
+    out = tmp_path / "back.txt"
+    assert daemon.docker("cp", f"{n}:/tmp/hello.txt", str(out)).returncode == 0
+    assert out.read_text() == "hello from host\n"
+    r = daemon.docker("commit", "-c", "CMD [\"cat\", \"/tmp/hello.txt\"]", n, "committed:1")
+    assert r.returncode == 0 and r.stdout.startswith("sha256:")
+    try:
+        assert daemon.docker("run", "--rm", "committed:1").stdout == "hello from host\n"
+    finally:
+        daemon.docker("rmi", "committed:1")
+
+
+def test_wait_prints_exit_code(daemon, ctr):
+    n = ctr.name("w")
+    daemon.docker("run", "-d", "--name", n, "busybox", "sh", "-c", "sleep 0.3; exit 9",
+                  check=True)
+    assert daemon.docker("wait", n).stdout.strip() == "9"
+
+
+def test_unknown_image_message(daemon):
+    r = daemon.docker("run", "--rm", "no-such-image-here")
+    assert r.returncode == 125
+    assert "Unable to find image 'no-such-image-here:latest' locally" in r.stderr

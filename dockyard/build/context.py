@@ -40,6 +40,7 @@ class Context:
         self.in_root = in_root
         self.matcher = dockerignore.Matcher([]) if in_root else dockerignore.load(self.root)
         self._hashes: dict[str, str] = dict(hashes or {})
+        self._walks: dict[tuple[str, str], list] = {}
 
     def read_file(self, name: str, what: str = "Dockerfile") -> str:
         """A file's text (the Dockerfile is read even when .dockerignore lists it)."""
@@ -84,8 +85,17 @@ class Context:
                            + (" (or excluded by .dockerignore)" if self.matcher else ""))
         return out
 
-    def walk(self, src: Source) -> Iterator[tuple[str, str, os.stat_result]]:
-        """(rel path under src, absolute path, lstat) of src and everything below it."""
+    def walk(self, src: Source) -> list[tuple[str, str, os.stat_result]]:
+        """(rel path under src, absolute path, lstat) of src and everything below it.
+
+        Memoized: a step walks its sources once to fingerprint them and once to copy.
+        """
+        key = (src.rel, src.path)
+        if key not in self._walks:
+            self._walks[key] = list(self._walk(src))
+        return self._walks[key]
+
+    def _walk(self, src: Source) -> Iterator[tuple[str, str, os.stat_result]]:
         st = os.stat(src.path)
         yield "", src.path, st
         if not stat.S_ISDIR(st.st_mode):

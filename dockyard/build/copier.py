@@ -73,48 +73,69 @@ def copy_entry(src: str, st: os.stat_result, root: str, dest: str,
                owner: Owner, chmod: int | None) -> None:
     """Copy one context entry (file, dir, symlink) to rootfs path ``dest``."""
     host = resolve_in_root(root, posixpath.dirname(dest))
-    target = os.path.join(host, posixpath.basename(dest))
+    place_entry(src, st, os.path.join(host, posixpath.basename(dest)), owner, chmod)
+
+
+def place_entry(src: str, st: os.stat_result, target: str, owner: Owner, chmod: int | None) -> None:
+    """Copy one entry to host path ``target``, whose parent is already resolved in-root.
+
+    A directory entry always ends up a real directory (a symlink in its place is
+    replaced), so it is safe to use as the resolved parent of its own children.
+    """
     mode = stat.S_IMODE(st.st_mode) if chmod is None else chmod
+    if stat.S_ISREG(st.st_mode):
+        _remove_existing(target, keep_dir=False)
+        _copy_file(src, target, mode, owner, st)
+        return
     if stat.S_ISDIR(st.st_mode):
-        if os.path.islink(target) or (os.path.lexists(target) and not os.path.isdir(target)):
-            os.unlink(target)
-        if not os.path.isdir(target):
+        if not _remove_existing(target, keep_dir=True):
             os.mkdir(target, 0o700)
         os.chmod(target, mode)
+    elif stat.S_ISLNK(st.st_mode):
+        _remove_existing(target, keep_dir=False)
+        os.symlink(os.readlink(src), target)
     else:
-        _remove_non_dir(target)
-        if stat.S_ISLNK(st.st_mode):
-            os.symlink(os.readlink(src), target)
-        elif stat.S_ISREG(st.st_mode):
-            _copy_file(src, target, mode)
-        else:
-            return
+        return  # sockets, fifos, devices are not copied
     os.lchown(target, owner.uid, owner.gid)
     if not stat.S_ISLNK(st.st_mode):
         os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _copy_file(src: str, target: str, mode: int) -> None:
+def _copy_file(src: str, target: str, mode: int, owner: Owner, st: os.stat_result) -> None:
+    """Create ``target`` (never through a symlink) with ``src``'s bytes, owner and times."""
     out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with open(src, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
             offset = 0
-            while offset < size:  # sendfile: the kernel copies, Python never sees the bytes
-                n = os.sendfile(out, f.fileno(), offset, size - offset)
+            while offset < st.st_size:  # sendfile: the kernel copies, Python never sees the bytes
+                n = os.sendfile(out, f.fileno(), offset, st.st_size - offset)
                 if n == 0:
                     break
                 offset += n
-        os.fchmod(out, mode)
+        os.fchown(out, owner.uid, owner.gid)
+        os.fchmod(out, mode)  # after chown, which clears set-id bits
+        os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns))
     finally:
         os.close(out)
 
 
-def _remove_non_dir(path: str) -> None:
-    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
-        os.unlink(path)
-    elif os.path.isdir(path):
+def _remove_existing(path: str, keep_dir: bool) -> bool:
+    """Clear ``path`` for a new entry; True when a real directory was kept there."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISDIR(st.st_mode):
+        if keep_dir:
+            return True
         shutil.rmtree(path)
+    else:
+        os.unlink(path)
+    return False
+
+
+def _remove_non_dir(path: str) -> None:
+    _remove_existing(path, keep_dir=False)
 
 
 def write_bytes(root: str, dest: str, data: bytes, owner: Owner, mode: int, mtime: float | None = None) -> None:

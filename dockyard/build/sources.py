@@ -103,18 +103,7 @@ def copy_sources(ctx: Context, srcs: list[Source], root: str, plan: CopyPlan, ow
     for src in srcs:
         st = os.stat(src.path)
         if os.path.isdir(src.path):
-            copier.make_dirs(root, plan.dest, owner)
-            made = {""}
-            for rel, full, lst in ctx.walk(src):
-                if not rel:
-                    continue
-                parent = posixpath.dirname(rel)
-                if parent not in made:  # its directory was .dockerignored, an entry re-included
-                    copier.make_dirs(root, posixpath.join(plan.dest, parent), owner)
-                    made.add(parent)
-                copier.copy_entry(full, lst, root, posixpath.join(plan.dest, rel), owner, plan.chmod)
-                if stat.S_ISDIR(lst.st_mode):
-                    made.add(rel)
+            _copy_tree(ctx, src, root, plan, owner)
         elif plan.cmd == "add" and copier.is_archive(src.path):
             copier.make_dirs(root, plan.dest, owner)
             copier.extract_archive(src.path, root, plan.dest)
@@ -122,6 +111,21 @@ def copy_sources(ctx: Context, srcs: list[Source], root: str, plan: CopyPlan, ow
             target = plan._target(root, posixpath.basename(src.rel))
             copier.make_dirs(root, posixpath.dirname(target) or "/", owner)
             copier.copy_entry(src.path, st, root, target, owner, plan.chmod)
+
+
+def _copy_tree(ctx: Context, src: Source, root: str, plan: CopyPlan, owner: copier.Owner) -> None:
+    """A directory's contents into dest; each directory is resolved in-root once."""
+    hosts = {"": copier.make_dirs(root, plan.dest, owner)}
+    for rel, full, lst in ctx.walk(src):
+        if not rel:
+            continue
+        parent, name = posixpath.split(rel)
+        if parent not in hosts:  # its directory was .dockerignored, an entry re-included
+            hosts[parent] = copier.make_dirs(root, posixpath.join(plan.dest, parent), owner)
+        target = os.path.join(hosts[parent], name)
+        copier.place_entry(full, lst, target, owner, plan.chmod)
+        if stat.S_ISDIR(lst.st_mode):
+            hosts[rel] = target
 
 
 def plan(b: "Builder", st: StageState, ins: I.Copy) -> CopyPlan:

@@ -80,6 +80,7 @@ def create(runtime, container_id: str, bundle: str, *, stdio=None, console_socke
         with open(os.path.join(sd.path, "config.json"), "w") as f:
             f.write(jsonio.dumps(config))
         os.mkfifo(sd.fifo, 0o622)
+        os.chmod(sd.fifo, 0o622)  # past the umask: a mapped (user-ns) root must write it
         undo.append(cg.destroy)
         cg.create()
         cg.set((config.get("linux") or {}).get("resources") or {})

@@ -167,8 +167,12 @@ class Linux:
         except (OSError, ValueError) as e:
             raise OSError(getattr(e, "errno", None) or 1, "setrlimit: " + str(e), None) from None
 
-    def execve(self, path: str, args: list[str], env: dict[str, str]) -> None:
-        os.execve(path, args, env)
+    def execve(self, path: str | int, args: list[str], env: dict[str, str]) -> None:
+        """execve(2), or fexecve when ``path`` is a file descriptor."""
+        try:
+            os.execve(path, args, env)
+        except OSError as e:
+            raise OSError(e.errno, f"exec: {e.strerror}", args[0]) from None
 
 
 _current: Linux | None = None

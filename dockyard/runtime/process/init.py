@@ -32,6 +32,8 @@ def _guard(chan: sync.Channel, fn, *args) -> None:
     except BaseException as e:  # noqa: BLE001 - everything must reach the parent
         try:
             chan.send_error(e)
+        except OSError:  # the parent stopped listening (after READY): use stderr
+            os.write(2, f"dockyard-runtime: {sync.error_message(e)}\n".encode())
         finally:
             os._exit(1)
     os._exit(0)
@@ -60,6 +62,9 @@ def intermediate(chan: sync.Channel, config: dict, opts: dict) -> None:
 
 def _intermediate(chan: sync.Channel, config: dict, opts: dict) -> None:
     sys_ = sc.get()
+    # not dumpable until the container's program is exec'd: nothing in the
+    # container may ptrace us or open /proc/<pid>/exe (the host interpreter)
+    sys_.prctl(sc.PR_SET_DUMPABLE, 0)
     chan.wait_for(sync.JOINED)
     wanted = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}
     join_namespaces({k: v for k, v in wanted.items() if v})
@@ -84,7 +89,7 @@ def _intermediate(chan: sync.Channel, config: dict, opts: dict) -> None:
 
 def container_init(chan: sync.Channel, config: dict, opts: dict) -> None:
     """C: build the container around itself, report READY, wait for start, exec."""
-    from dockyard.runtime.linux import rootfs
+    from dockyard.runtime.linux import rootfs, trampoline  # noqa: F401 (needed after pivot)
     wanted = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}
     own_mount_ns = "mount" in wanted and not wanted["mount"]
     if own_mount_ns:
@@ -96,7 +101,7 @@ def container_init(chan: sync.Channel, config: dict, opts: dict) -> None:
         chan.send(sync.HOOKS)  # the parent runs its hooks and tells us our state
         state = chan.wait_for(sync.HOOKS_DONE)["state"]
     run_hooks_here(hooks.get("createContainer"), state)
-    fifo = os.open(opts["fifo"], os.O_PATH | os.O_CLOEXEC)
+    fifo = opts["fifo_fd"]  # opened by the parent: the path may be out of our reach
     if own_mount_ns:
         rootfs.pivot(config["root"]["path"], opts.get("no_pivot", False))
     _names(config, wanted)

@@ -51,6 +51,16 @@ def _connect_console(path: str | None) -> _socket.socket | None:
     return sock
 
 
+def _close_parent_copies(chan: sync.Channel, console, opts: dict) -> None:
+    """After fork the child has its own copies of these; ours must not linger."""
+    chan.close()
+    if console is not None:
+        console.close()
+    for key in ("trampoline_fd", "fifo_fd"):
+        if opts.get(key) is not None:
+            os.close(opts[key])
+
+
 def _fork(target, chan_child: sync.Channel, chan_parent: sync.Channel, stdio, console,
           *args) -> int:
     """Fork the intermediate; in the child, fix up fds and run ``target`` (no return)."""
@@ -79,12 +89,12 @@ def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
     console = _connect_console(opts.get("console_socket"))
     if console is not None:
         opts["console_fd"] = console.fileno()
+    # O_PATH: opening it does not count as a writer; the init re-opens it via /proc
+    opts["fifo_fd"] = os.open(opts["fifo"], os.O_PATH | os.O_CLOEXEC)
     try:
         ipid = _fork(child.intermediate, chan, parent, opts.get("stdio"), console, config, opts)
     finally:
-        chan.close()
-        if console is not None:
-            console.close()
+        _close_parent_copies(chan, console, opts)
     init_pid = 0
     try:
         cgroup.apply(ipid)
@@ -125,9 +135,7 @@ def spawn_exec(target: int, process: dict, config: dict, opts: dict, cgroup) -> 
         ipid = _fork(child.exec_intermediate, chan, parent, opts.get("stdio"), console,
                      target, process, config, opts)
     finally:
-        chan.close()
-        if console is not None:
-            console.close()
+        _close_parent_copies(chan, console, opts)
     pid = 0
     try:
         cgroup.apply(ipid)

@@ -60,7 +60,7 @@ def finalize_process(process: dict, config: dict, opts: dict, keep: tuple[int, .
         _write("/proc/self/oom_score_adj", str(process["oomScoreAdj"]))
     for rl in process.get("rlimits") or []:
         sc.get().setrlimit(RLIMITS[rl["type"]], rl["soft"], rl["hard"])
-    close_host_fds(keep)
+    close_host_fds(keep + ((opts["trampoline_fd"],) if opts.get("trampoline_fd") else ()))
     nnp = bool(process.get("noNewPrivileges"))
     flt = opts.get("seccomp_filter")  # built by the parent: libseccomp is a host library
     if flt and not nnp:
@@ -165,7 +165,8 @@ def run_hooks_here(hooks: list[dict] | None, state: dict) -> None:
 def preload(config: dict, process: dict) -> dict:
     """Load, in the parent, what the child needs after pivot_root (host libraries
     and modules are out of reach then): the seccomp filter and, for hooks, subprocess."""
-    out = {}
+    from dockyard.runtime.linux import trampoline
+    out = {"trampoline_fd": trampoline.create()}
     if (config.get("hooks") or {}).get("startContainer"):
         import subprocess  # noqa: F401
         from dockyard.runtime.process import hooks  # noqa: F401
@@ -177,9 +178,15 @@ def preload(config: dict, process: dict) -> dict:
 
 
 def exec_process(path: str, process: dict, config: dict, opts: dict | None = None) -> None:
-    """Load a still-pending seccomp filter, then exec. Does not return."""
-    flt = (opts or {}).get("pending_seccomp")
+    """Load a still-pending seccomp filter, then exec (through the sealed
+    trampoline where there is one, see linux/trampoline.py). Does not return."""
+    opts = opts or {}
+    flt = opts.get("pending_seccomp")
     if flt is not None:
         flt.load()
-    sc.get().execve(path, process["args"], env_dict(process))
+    fd = opts.get("trampoline_fd")
+    if fd is None:
+        sc.get().execve(path, process["args"], env_dict(process))
+    from dockyard.runtime.linux.trampoline import argv
+    sc.get().execve(fd, argv(path, process["args"]), env_dict(process))
 

@@ -107,7 +107,9 @@ class Channel:
 def error_message(exc: BaseException) -> str:
     """``"mount /proc: Operation not permitted"`` from our seam's OSErrors."""
     if isinstance(exc, OSError) and exc.errno:
-        op, _, detail = (exc.strerror or "").partition(": ")
+        op, sep, detail = (exc.strerror or "").partition(": ")
+        if not sep:  # a plain OSError from os.*: no syscall name to show
+            return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc.strerror)
         op, detail = op or "syscall", detail or os.strerror(exc.errno)
         return f"{op} {exc.filename}: {detail}" if exc.filename else f"{op}: {detail}"
     return str(exc) or type(exc).__name__

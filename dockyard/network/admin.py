@@ -47,9 +47,7 @@ class AdminMixin:
     def _default_bridge_subnet(self) -> ipaddress.IPv4Network:
         if self.cfg.bridge_subnet:
             return ipam.parse_subnet(self.cfg.bridge_subnet, "bridge subnet")
-        pools = [(ipaddress.ip_network(c), ipaddress.ip_network(c).prefixlen)
-                 for c in self.cfg.bridge_candidates]
-        return ipam.pick_subnet(pools, self._taken_subnets())
+        return ipam.pick_subnet(self.cfg.bridge_pools, self._taken_subnets())
 
     def _taken_subnets(self) -> list[ipaddress.IPv4Network]:
         ours = {n["bridge"] for n in self.store.networks() if n.get("bridge")}

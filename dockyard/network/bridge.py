@@ -10,6 +10,7 @@ costs a few milliseconds.
 """
 from __future__ import annotations
 
+import os
 import threading
 
 from pyroute2 import IPRoute
@@ -18,6 +19,12 @@ from pyroute2.netlink.exceptions import NetlinkError
 from dockyard.network import netns
 
 ENOENT, EEXIST, ENODEV = 2, 17, 19
+
+
+def _random_mac() -> str:
+    raw = bytearray(os.urandom(6))
+    raw[0] = (raw[0] & 0xFE) | 0x02  # unicast, locally administered
+    return ":".join(f"{b:02x}" for b in raw)
 
 
 def _sysctl(path: str, value: str) -> None:
@@ -60,7 +67,10 @@ class Links:
         """Create bridge ``name`` with ``gateway/prefixlen`` and bring it up (idempotent)."""
         with self._lock:
             if not self._ipr.link_lookup(ifname=name):
-                self._ipr.link("add", ifname=name, kind="bridge", mtu=mtu)
+                # A fixed MAC: otherwise the bridge takes its ports' lowest MAC, which
+                # changes when a container leaves and strands the others' ARP entries
+                # for the gateway for up to a minute.
+                self._ipr.link("add", ifname=name, kind="bridge", mtu=mtu, address=_random_mac())
             index = self._ipr.link_lookup(ifname=name)[0]
             have = {a.get_attr("IFA_ADDRESS") for a in self._ipr.get_addr(index=index, family=2)}
             if gateway not in have:

@@ -14,20 +14,23 @@ import os
 from dataclasses import dataclass, field
 
 DEFAULT_EXEC_ROOT = "/run/dockyard"
-# the default bridge takes the first of these not overlapping a host route
-BRIDGE_CANDIDATES = ("172.28.0.0/16", "172.27.0.0/16", "10.200.0.0/16", "10.199.0.0/16")
-# user networks: /24s from these, skipping host routes and other networks
-USER_POOLS = (("10.201.0.0/16", 24), ("10.202.0.0/16", 24), ("172.26.0.0/16", 24))
+# (pool, prefix): the default bridge takes the first /16 not overlapping a host route
+# (other dockyard instances' bridges included); user networks take /24s
+BRIDGE_POOLS = (("172.28.0.0/16", 16), ("172.27.0.0/16", 16), ("10.192.0.0/11", 16))
+USER_POOLS = (("10.224.0.0/12", 24), ("172.26.0.0/16", 24))
+
+
+def _pools(pools) -> list[tuple[ipaddress.IPv4Network, int]]:
+    return [(ipaddress.ip_network(net), size) for net, size in pools]
 
 
 @dataclass
 class NetConfig:
     bridge: str = "dockyard0"
     chain: str = "DOCKYARD"
-    bridge_subnet: str | None = None  # None: pick from BRIDGE_CANDIDATES
-    bridge_candidates: tuple = BRIDGE_CANDIDATES
-    user_pools: list = field(default_factory=lambda: [
-        (ipaddress.ip_network(net), size) for net, size in USER_POOLS])
+    bridge_subnet: str | None = None  # None: pick from bridge_pools
+    bridge_pools: list = field(default_factory=lambda: _pools(BRIDGE_POOLS))
+    user_pools: list = field(default_factory=lambda: _pools(USER_POOLS))
     user_bridge_prefix: str = "dy-"
 
     @classmethod

@@ -5,13 +5,15 @@ One UDP socket per user network, bound to the network's gateway address on port 
 its resolv.conf points to). All sockets are served by one thread with a selector.
 A query for a name known on that network (container name, network alias, compose
 service name, short id) is answered at once; AAAA for a known name gets an empty
-answer (no IPv6 here); anything else is forwarded to the host's upstream servers and
+answer (no IPv6 here); an unknown single label (a container that is not there) gets
+NXDOMAIN at once; anything else is forwarded to the host's upstream servers and
 the answer relayed, or SERVFAIL after ``FORWARD_TIMEOUT`` seconds; with no upstream
 it is REFUSED at once. Only UDP is served.
 """
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import selectors
 import socket
@@ -20,6 +22,7 @@ import threading
 import time
 from typing import Callable
 
+log = logging.getLogger("dockyard.network.dns")
 FORWARD_TIMEOUT = 2.0
 TYPE_A, TYPE_AAAA, CLASS_IN = 1, 28, 1
 NOERROR, SERVFAIL, NXDOMAIN, REFUSED = 0, 2, 3, 5
@@ -138,7 +141,10 @@ class DNSServer:
             # register/unregister from other threads is safe with epoll: a key
             # removed meanwhile is simply not reported
             for key, _ in self._sel.select(timeout=1.0):
-                self._dispatch(key)
+                try:
+                    self._dispatch(key)
+                except Exception:  # one bad packet must not stop name resolution
+                    log.exception("dns: handling a query failed")
             self._expire()
 
     def _dispatch(self, key: selectors.SelectorKey) -> None:
@@ -158,9 +164,14 @@ class DNSServer:
             _qid, _flags, name, qtype, _end = parse_query(packet)
         except (ValueError, IndexError, struct.error):
             return
-        found = self._lookup(network_id, name.rstrip("."))
+        name = name.rstrip(".")
+        found = self._lookup(network_id, name)
         if found:
             sock.sendto(build_answer(packet, found if qtype == TYPE_A else []), peer)
+        elif "." not in name:
+            # a single label is a container name or nothing: no upstream knows it, and a
+            # quick NXDOMAIN lets an app waiting for a peer to come up retry at once
+            sock.sendto(build_answer(packet, [], NXDOMAIN), peer)
         elif self._upstreams:
             self._send_upstream(sock, peer, packet)
         else:

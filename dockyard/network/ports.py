@@ -41,9 +41,8 @@ class PortReserver:
             return None  # sctp: nothing portable to bind; the NAT rule alone publishes it
         sock = socket.socket(socket.AF_INET, _TYPES[proto])
         try:
-            if proto == "tcp":
-                # TIME_WAIT leftovers must not block; a listener still does
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # No SO_REUSEADDR: a program binding the port later fails even when it sets
+            # SO_REUSEADDR itself (Linux allows sharing only when both sockets set it).
             sock.bind((ip, port))
         except OSError as e:
             sock.close()

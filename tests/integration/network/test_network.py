@@ -1,0 +1,191 @@
+"""Real bridges, veths, netns, iptables NAT and the embedded DNS (root)."""
+from __future__ import annotations
+
+import os
+import socket
+import struct
+
+import pytest
+
+from dockyard.errors import Conflict, InvalidArgument, NotFound
+from tests.integration.network.conftest import (host_address, http_get, serve_tcp,
+                                                serve_udp_echo)
+
+pytestmark = pytest.mark.root
+
+
+def new_container(svc, name, mode="default", ports=None, endpoints=None):
+    cid = os.urandom(32).hex()
+    path = svc.create_netns(cid)
+    try:
+        settings = svc.setup_container(cid, path, f"/{name}", name, mode, endpoints or {},
+                                       ports or {}, {}, False)
+    except BaseException:
+        svc.teardown_container(cid)  # what the container service does on a failed start
+        raise
+    return cid, path, settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        return s.getsockname()[1]
+
+
+def dns_query(netns_path: str, server: str, name: str) -> list[str]:
+    """Resolve ``name`` from inside a namespace by asking ``server`` (A records)."""
+    from dockyard.network import netns
+    q = struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"".join(
+        bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0\0\1\0\1"
+
+    def ask():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(1)
+            for _ in range(4):  # resend like a resolver does
+                s.sendto(q, (server, 53))
+                try:
+                    return s.recv(512)
+                except socket.timeout:
+                    continue
+            raise TimeoutError(f"no DNS answer for {name} from {server}")
+    reply = netns.run_in(netns_path, ask)
+    count = struct.unpack("!H", reply[6:8])[0]
+    return [socket.inet_ntoa(reply[len(reply) - 16 * i + 12:len(reply) - 16 * i + 16])
+            for i in range(count, 0, -1)]
+
+
+def test_user_network_containers_reach_each_other_by_name(svc):
+    svc.create_network("app")
+    web, web_ns, web_s = new_container(svc, "web", "app", endpoints={"app": {"Aliases": ["www"]}})
+    cli, cli_ns, cli_s = new_container(svc, "client", "app")
+    web_ip = web_s["Networks"]["app"]["IPAddress"]
+    dns_server = cli_s["DNS"][0]
+    assert dns_query(cli_ns, dns_server, "web") == [web_ip]
+    assert dns_query(cli_ns, dns_server, "WWW") == [web_ip]
+    assert dns_query(cli_ns, dns_server, web[:12]) == [web_ip]
+    listener = serve_tcp(web_ns, 8080)
+    try:
+        from dockyard.network import netns
+        body = netns.run_in(cli_ns, lambda: http_get(dns_query(cli_ns, dns_server, "web")[0], 8080))
+        assert body.endswith(b"hello")
+    finally:
+        listener.close()
+    svc.teardown_container(web)
+    assert dns_query(cli_ns, dns_server, "web") == []
+
+
+def test_published_port_answers_on_localhost_and_host_address(svc):
+    port = free_port()
+    cid, path, s = new_container(svc, "pub", ports={"80/tcp": [{"HostPort": str(port)}]})
+    assert s["Ports"] == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": str(port)}]}
+    listener = serve_tcp(path, 80, b"published")
+    try:
+        assert http_get("127.0.0.1", port).endswith(b"published")
+        addr = host_address()
+        if addr:
+            assert http_get(addr, port).endswith(b"published")
+        # the port is reserved: a host program cannot take it, another container neither
+        with pytest.raises(OSError):
+            socket.create_server(("0.0.0.0", port))
+        with pytest.raises(Conflict, match=str(port)):
+            new_container(svc, "clash", ports={"80/tcp": [{"HostPort": str(port)}]})
+    finally:
+        listener.close()
+    svc.teardown_container(cid)
+    socket.create_server(("0.0.0.0", port)).close()  # released
+
+
+def test_udp_publishing(svc):
+    port = free_port()
+    cid, path, _ = new_container(svc, "udp", ports={"53/udp": [{"HostPort": str(port)}]})
+    sock = serve_udp_echo(path, 53)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.settimeout(5)
+            c.sendto(b"ping", ("127.0.0.1", port))
+            assert c.recv(100) == b"echo:ping"
+    finally:
+        sock.close()
+
+
+def test_taken_port_is_a_conflict_before_anything_is_made(svc):
+    with socket.create_server(("0.0.0.0", 0)) as busy:
+        port = busy.getsockname()[1]
+        cid = os.urandom(32).hex()
+        path = svc.create_netns(cid)
+        with pytest.raises(Conflict, match=f"{port}"):
+            svc.check_ports({"80/tcp": [{"HostPort": str(port)}]})
+        with pytest.raises(Conflict, match=f"{port}"):
+            svc.setup_container(cid, path, "/x", "x", "default", {},
+                                {"80/tcp": [{"HostPort": str(port)}]}, {}, False)
+        assert svc.store.sandboxes() == [] and svc.store.endpoints() == []
+        svc.teardown_container(cid)
+
+
+def test_publishing_survives_daemon_restart(make_engine):
+    svc = make_engine().networks
+    svc.recover()
+    port = free_port()
+    cid, path, _ = new_container(svc, "keep", ports={"80/tcp": [{"HostPort": str(port)}]})
+    listener = serve_tcp(path, 80, b"still here")
+    try:
+        svc.close()  # the daemon stops; the container keeps running
+        assert http_get("127.0.0.1", port).endswith(b"still here")
+        engine2 = make_engine()
+        engine2.containers.running.add(cid)
+        svc2 = engine2.networks
+        svc2.recover()
+        assert http_get("127.0.0.1", port).endswith(b"still here")
+        with pytest.raises(OSError):
+            socket.create_server(("0.0.0.0", port))  # reserved again
+        assert svc2.settings(cid)["Ports"]["80/tcp"][0]["HostPort"] == str(port)
+    finally:
+        listener.close()
+
+
+def test_recover_removes_leftovers_of_gone_containers(make_engine):
+    svc = make_engine().networks
+    port = free_port()
+    cid, path, s = new_container(svc, "gone", ports={"80/tcp": [{"HostPort": str(port)}]})
+    veth = svc.store.endpoints(cid)[0]["host_veth"]
+    svc.close()
+    svc2 = make_engine().networks  # the container is not in the running list
+    svc2.recover()
+    assert svc2.store.sandboxes() == [] and svc2.store.ports() == []
+    assert not os.path.exists(path)
+    assert not os.path.exists(f"/sys/class/net/{veth}")
+
+
+def test_bad_input_creates_nothing(svc):
+    svc.create_network("one", subnet="10.123.0.0/24")
+    with pytest.raises(Conflict, match="overlaps"):
+        svc.create_network("two", subnet="10.123.0.0/16")
+    with pytest.raises(InvalidArgument, match="gateway"):
+        svc.create_network("two", subnet="10.124.0.0/24", gateway="10.125.0.1")
+    with pytest.raises(NotFound, match="network missing"):
+        new_container(svc, "x", "missing")
+    with pytest.raises(InvalidArgument, match="65535"):
+        new_container(svc, "y", ports={"80/tcp": [{"HostPort": "70000"}]})
+    assert [n["name"] for n in svc.store.networks() if not n["builtin"]] == ["one"]
+    assert svc.store.sandboxes() == []
+
+
+def test_network_rm_removes_the_bridge(svc):
+    net_id = svc.create_network("tmp")
+    bridge = svc.store.network(net_id)["bridge"]
+    assert os.path.exists(f"/sys/class/net/{bridge}")
+    svc.remove_network("tmp")
+    assert not os.path.exists(f"/sys/class/net/{bridge}")
+
+
+def test_container_setup_inside_namespace(svc):
+    from dockyard.network import netns
+    cid, path, s = new_container(svc, "inside")
+
+    def inspect():
+        mtu = open("/sys/class/net/eth0/mtu").read().strip()
+        lo = open("/sys/class/net/lo/operstate").read().strip()
+        return mtu, lo, open("/proc/net/route").read()
+    mtu, lo, routes = netns.run_in(path, inspect)
+    assert mtu == str(svc.mtu) and lo == "unknown"
+    assert any(line.split()[1] == "00000000" for line in routes.splitlines()[1:])

@@ -39,7 +39,7 @@ class NetConfig:
         cfg = cls()
         if os.path.abspath(exec_root) != DEFAULT_EXEC_ROOT:
             tag = hashlib.sha256(os.path.abspath(exec_root).encode()).hexdigest()[:6]
-            cfg.bridge, cfg.chain, cfg.user_bridge_prefix = f"dy{tag}0", f"DY{tag}", f"d{tag[:3]}-"
+            cfg.bridge, cfg.chain, cfg.user_bridge_prefix = f"dy{tag}0", f"DY{tag}", f"d{tag[:5]}-"
         cfg.bridge = env.get("DOCKYARD_BRIDGE", cfg.bridge)
         cfg.chain = env.get("DOCKYARD_IPTABLES_CHAIN", cfg.chain)
         cfg.bridge_subnet = env.get("DOCKYARD_BRIDGE_SUBNET") or None

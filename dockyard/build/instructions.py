@@ -160,8 +160,11 @@ def _from(node: P.Node, esc: str) -> From:
 def _command(node: P.Node, esc: str) -> Command:
     allowed = {"network", "mount", "security"} if node.cmd == "run" else set()
     flags, rest = _flags(node, allowed)
-    if "mount" in flags:
-        raise InvalidArgument("RUN --mount needs BuildKit, which dockyard's classic builder does not implement")
+    for flag in ("mount", "security"):
+        if flag in flags:
+            raise InvalidArgument(f"RUN --{flag} needs BuildKit, which dockyard's classic builder does not implement")
+    if flags.get("network", "default") not in ("default", "none", "host"):
+        raise InvalidArgument(f"RUN --network={flags['network']}: want default, none or host")
     if not rest and not node.heredocs:
         raise InvalidArgument(f"{node.cmd.upper()} requires at least one argument")
     argv = P.parse_json_list(rest)
@@ -208,8 +211,9 @@ def _words(node: P.Node, esc: str) -> Words:
 
 
 def _copy(node: P.Node, esc: str) -> Copy:
-    allowed = {"chown", "chmod", "link", "from", "parents", "exclude"} if node.cmd == "copy" \
-        else {"chown", "chmod", "link", "checksum", "keep-git-dir", "exclude"}
+    # --link only changes how BuildKit stores the layer: accepted, same result here.
+    allowed = {"chown", "chmod", "link", "from"} if node.cmd == "copy" \
+        else {"chown", "chmod", "link", "checksum"}
     flags, rest = _flags(node, allowed)
     argv = P.parse_json_list(rest)
     words = argv if argv is not None else split_unquoted(rest, esc)

@@ -117,16 +117,18 @@ class LayerSteps:
         args = {k: v for k, v in st.arg_values().items() if k not in PREDEFINED_ARGS}
         prefix = f"|{len(args)} " + " ".join(f"{k}={v}" for k, v in sorted(args.items())) + " " if args else ""
         created_by = prefix + " ".join(argv)
-        inputs = self.b.cache_inputs(st, "RUN " + json.dumps(argv))
+        flags = "".join(f"--{k}={v} " for k, v in sorted(ins.flags.items()))
+        inputs = self.b.cache_inputs(st, "RUN " + flags + json.dumps(argv))
         if self.b.probe(st, inputs):
             return
         cid = secrets.token_hex(32)
         self.b.out.running_in(cid)
-        self.layer(st, inputs, created_by, lambda key, root: self._run_in(st, key, cid, argv),
-                   mount=False)
+        network = ins.flags.get("network", "") if ins.flags.get("network") != "default" else ""
+        self.layer(st, inputs, created_by,
+                   lambda key, root: self._run_in(st, key, cid, argv, network), mount=False)
         self.b.out.removing(cid)
 
-    def _run_in(self, st: StageState, key: str, cid: str, argv: list[str]) -> None:
+    def _run_in(self, st: StageState, key: str, cid: str, argv: list[str], network: str) -> None:
         from dockyard.build.builder import StepError
         env = st.env_list()
         for k, v in st.arg_values().items():
@@ -136,7 +138,8 @@ class LayerSteps:
                 env.append(f"{k}={self.b.opts.buildargs[k]}")
         config = {"Cmd": argv, "Env": env, "User": st.config.get("User") or "",
                   "WorkingDir": st.config.get("WorkingDir") or "/", "Id": cid}
-        kwargs = {"network": self.b.opts.network} if self.b.opts.network else {}
+        network = network or self.b.opts.network
+        kwargs = {"network": network} if network else {}
         code = step_runner(self.engine)(st.image_id or "", key, config,
                                         self.b.out.run_output, **kwargs)
         if code:

@@ -73,11 +73,12 @@ class Pusher:
         self.engine, self.client, self.ref, self.ch = engine, client, ref, ch
         self.repo = ref.path
         self.scope = f"repository:{ref.path}:pull,push"
+        self._announced = False
 
     def run(self, manifest: bytes, media_type: str, config: tuple[str, int],
             layers: list[tuple[str, int, str]]) -> str:
         """Upload layers and config, then put the manifest; return its digest."""
-        self.ch.status(f"The push refers to repository [{self.ref.name}]")
+        self.announce()
         for digest, _, _ in reversed(layers):
             self.ch.status("Preparing", dg.short_id(digest))
         for n, (digest, _, _) in enumerate(reversed(layers)):
@@ -97,6 +98,12 @@ class Pusher:
         self.ch.put({"progressDetail": {}, "aux": {"Tag": tag, "Digest": digest,
                                                    "Size": len(manifest)}})
         return digest
+
+    def announce(self) -> None:
+        """The first line of docker's push output (once)."""
+        if not self._announced:
+            self._announced = True
+            self.ch.status(f"The push refers to repository [{self.ref.name}]")
 
     def push_blob(self, digest: str, size: int, show: bool) -> None:
         ident = dg.short_id(digest) if show else None

@@ -122,13 +122,14 @@ class RegistryService:
         return run_streaming(self._push_work, ref, image_id, auth)
 
     def _push_work(self, ch: Channel, ref: reference.Reference, image_id: str, auth) -> None:
-        manifest, media_type, config_digest, layers = \
-            self.engine.images.layer_blobs_for_push(image_id)
         client = self.client(ref.registry_host, auth)
         try:
+            pusher = Pusher(self.engine, client, ref, ch)
+            pusher.announce()     # before layers are compressed (the first push of a layer)
+            manifest, media_type, config_digest, layers = \
+                self.engine.images.layer_blobs_for_push(image_id)
             config_size = self.engine.content.size(config_digest)
-            digest = Pusher(self.engine, client, ref, ch).run(
-                manifest, media_type, (config_digest, config_size), layers)
+            digest = pusher.run(manifest, media_type, (config_digest, config_size), layers)
             self._remember(client)
         finally:
             client.close()

@@ -13,12 +13,16 @@ from __future__ import annotations
 import os
 import threading
 
+import logging
+
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from dockyard.network import netns
 
 ENOENT, EEXIST, ENODEV = 2, 17, 19
+# pyroute2 logs every netlink message at DEBUG: far too much for dockyardd --debug
+logging.getLogger("pyroute2").setLevel(logging.WARNING)
 
 
 def _random_mac() -> str:

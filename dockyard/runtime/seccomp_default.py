@@ -34,6 +34,8 @@ SYS_ADMIN_ONLY = [
     "quotactl", "quotactl_fd", "setdomainname", "sethostname", "setns", "syslog", "umount",
     "umount2", "unshare",
 ]
+# docker denies the kernel keyring outright: keys are not namespaced
+DOCKER_DENIED = ["keyctl", "add_key", "request_key"]
 CLONE_NS_MASK = 2114060288  # CLONE_NEWNS|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWCGROUP
 
 
@@ -88,7 +90,8 @@ def regenerate(source: str = "/usr/share/containers/seccomp.json", dest: str = D
     for rule in src["syscalls"]:
         if rule["action"] == "SCMP_ACT_ERRNO" and not rule.get("excludes"):
             continue  # explicit denials: the default action already denies
-        names = [n for n in rule["names"] if n not in SYS_ADMIN_ONLY or rule.get("includes")]
+        names = [n for n in rule["names"] if n not in DOCKER_DENIED
+                 and (n not in SYS_ADMIN_ONLY or rule.get("includes"))]
         if rule.get("excludes") and rule["action"] == "SCMP_ACT_ERRNO":
             continue  # "deny unless cap": same as not allowing, under default EPERM
         if names:

@@ -91,11 +91,17 @@ def test_unknown_tag_is_one_clear_line(daemon, registry, env):
     assert p.stderr.strip().count("\n") == 0 and "not found" in p.stderr
 
 
-def test_skopeo_pushed_image_is_pulled_and_runs(daemon, registry, env, busybox_tar, tmp_path):
-    name = f"{registry.host}/skopeo/bb:1"
-    subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false",
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_skopeo_pushed_image_is_pulled_and_runs(daemon, registry, env, busybox_tar, compression):
+    name = f"{registry.host}/skopeo/bb:{compression}"
+    subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--format", "oci",
+                    "--dest-compress-format", compression,
                     f"tarball:{busybox_tar}", f"docker://{name}"], check=True,
                    capture_output=True)
+    raw = json.loads(subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false",
+                                     f"docker://{name}"], check=True,
+                                    capture_output=True).stdout)
+    assert raw["layers"][0]["mediaType"].endswith(compression)
     ok(run(env, "pull", name))
     out = ok(run(env, "run", "--rm", name, "/bin/busybox", "echo", "pulled-and-ran"))
     assert "pulled-and-ran" in out

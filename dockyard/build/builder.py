@@ -174,7 +174,7 @@ class Builder:
         registry = getattr(self.engine, "registry", None)
         if registry is None:
             raise NotFound(f"No such image: {name}")
-        for msg in registry.pull_stream(ref.name, ref.tag or ref.digest, None, None):
+        for msg in registry.pull_stream(str(ref), None, None, self.opts.auth_for(ref.domain)):
             if "error" in msg:
                 raise NotFound(f"pull access denied or image not found for {name}: {msg['error']}")
             if msg.get("status") and not msg.get("progressDetail"):

@@ -26,6 +26,17 @@ class BuildOptions:
     pull: bool = False
     network: str = ""
     explain_cache: bool = False
+    registry_auth: dict = field(default_factory=dict)  # X-Registry-Config: {registry: AuthConfig}
+
+    def auth_for(self, domain: str) -> dict | None:
+        """Credentials for pulling a FROM image from ``domain``, if the client sent any."""
+        names = {domain, "https://" + domain, f"https://{domain}/v1/", f"http://{domain}"}
+        if domain == "docker.io":
+            names |= {"https://index.docker.io/v1/", "index.docker.io", "registry-1.docker.io"}
+        for key, auth in self.registry_auth.items():
+            if key.rstrip("/") in {n.rstrip("/") for n in names} and isinstance(auth, dict):
+                return auth
+        return None
 
 
 @dataclass

@@ -7,6 +7,10 @@ dockyard extension: ``explaincache=1`` adds, for each missed step, which input c
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+
 from dockyard.api.http import JSON, JSONStream
 from dockyard.build.state import BuildOptions
 from dockyard.errors import InvalidArgument
@@ -28,7 +32,19 @@ def options_from_query(req) -> BuildOptions:
         quiet=req.query_bool("q"), rm=req.query_bool("rm", True),
         forcerm=req.query_bool("forcerm"), pull=req.query_bool("pull"),
         network=(req.query("networkmode") or "") if req.query("networkmode") != "default" else "",
-        explain_cache=req.query_bool("explaincache"))
+        explain_cache=req.query_bool("explaincache"),
+        registry_auth=_registry_config(req.headers.get("x-registry-config")))
+
+
+def _registry_config(header: str | None) -> dict:
+    """X-Registry-Config: base64url JSON ``{registry: AuthConfig}`` (``e30=`` is ``{}``)."""
+    if not header:
+        return {}
+    try:
+        data = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except (ValueError, binascii.Error):
+        raise InvalidArgument("X-Registry-Config is not base64url-encoded JSON") from None
+    return data if isinstance(data, dict) else {}
 
 
 def build(req, engine):

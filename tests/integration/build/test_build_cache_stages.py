@@ -2,6 +2,8 @@
 restart survival) and resuming after a failed step."""
 import os
 
+from dockyard.errors import NotFound as NotFoundError
+
 import pytest
 
 from tests.integration.build.conftest import read_in_image
@@ -108,3 +110,22 @@ def test_labels_option_and_quiet(build, engine):
     assert engine.images.get(r.image_id).config["config"]["Labels"] == {"a": "b c"}
     streams = [m for m in r.messages if "stream" in m]
     assert streams == [{"stream": r.image_id + "\n"}]
+
+
+def test_from_pulls_a_missing_image_from_a_registry(build, engine, tmp_path):
+    from tests.integration.registry.regserver import Registry
+    reg = Registry(str(tmp_path / "registry"))
+    try:
+        ref = f"{reg.host}/bb:pushed"
+        engine.images.tag("busybox", ref)
+        msgs = list(engine.registry.push_stream(ref))
+        assert not any("error" in m for m in msgs), msgs
+        engine.images.untag(ref)
+        with pytest.raises(NotFoundError):
+            engine.images.get(ref)
+        r = build(f"FROM {ref}\nRUN echo pulled > /p\n")
+        assert r.error is None, r.error
+        assert read_in_image(engine, r.image_id, "/p") == b"pulled\n"
+        assert engine.images.get(ref)
+    finally:
+        reg.stop()

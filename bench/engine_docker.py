@@ -72,7 +72,9 @@ class DockerEngine(Engine):
 
     def _other_dockerd(self) -> bool:
         """Another dockerd on this machine shares the DOCKER chains: leave them be."""
-        return bool(hostenv.pids_matching(["dockerd"]))
+        cmds = [hostenv.cmdline(p) for p in hostenv.pids_matching(["dockerd"])]
+        return any(c.split()[0].endswith("dockerd") and "--iptables=false" not in c
+                   for c in cmds if c)
 
     def wipe(self) -> None:
         super().wipe()

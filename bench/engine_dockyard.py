@@ -17,6 +17,9 @@ class DockyardEngine(Engine):
         self.exec_root = os.path.join(self.run_dir, "exec")
         self.log_path = os.path.join(hostenv.BASE_DATA, "dockyard.log")
         self.proc: subprocess.Popen | None = None
+        # Like dockerd (--log-level warn), dockyardd runs without debug logging while
+        # measured; the phases breakdown restarts it with --debug for its phase lines.
+        self.debug = False
         self.env.update(DOCKYARD_HOST="unix://" + self.socket, DOCKYARD_NO_AUTOSTART="1")
         self.env.pop("DOCKER_HOST", None)
 
@@ -33,7 +36,7 @@ class DockyardEngine(Engine):
     def daemon_argv(self) -> list[str]:
         argv = [os.path.join(VENV_BIN, "dockyardd"), "--host", "unix://" + self.socket,
                 "--data-root", self.data, "--exec-root", self.exec_root,
-                "--log-file", self.log_path, "--debug"]
+                "--log-file", self.log_path] + (["--debug"] if self.debug else [])
         runtime = getattr(self.opts, "dockyard_runtime", None)
         return argv + (["--runtime", runtime] if runtime else [])
 
@@ -42,6 +45,16 @@ class DockyardEngine(Engine):
         os.makedirs(self.run_dir, exist_ok=True)
         os.makedirs(self.data, exist_ok=True)
         open(self.log_path, "w").close()
+        self._launch()
+
+    def restart(self, debug: bool) -> None:
+        """Restart dockyardd alone (the supervisor and its containers stay)."""
+        if self.proc and self.proc.poll() is None:
+            hostenv.terminate([self.proc.pid])
+        self.debug = debug
+        self._launch()
+
+    def _launch(self) -> None:
         self.proc = subprocess.Popen(self.daemon_argv(), env=self.env, start_new_session=True,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=open(self.log_path + ".stderr", "w"))
@@ -54,15 +67,25 @@ class DockyardEngine(Engine):
             hostenv.terminate([self.proc.pid])
         # The supervisor keeps containers alive across dockyardd restarts by design;
         # at the end of a bench run it and anything it holds must go too.
-        rest = self.daemon_pids()
-        if rest:
-            leftovers.append(f"{len(rest)} dockyard process(es) still running after dockyardd stopped")
-            hostenv.terminate(rest)
+        hostenv.terminate(self.daemon_pids())
+        leftovers += self._purge_network()
         leftovers += [f"mount {m}" for m in hostenv.mounts_under(self.data)]
         leftovers += [f"mount {m}" for m in hostenv.mounts_under(self.run_dir)]
         self.wipe()
         self.proc = None
         return leftovers
+
+    def _purge_network(self) -> list[str]:
+        """dockyardd removes its bridge and chains when it stops with no containers;
+        anything still there is a leak worth reporting, and is removed here."""
+        try:
+            from dockyard.network.cleanup import purge
+        except ImportError:
+            return []
+        try:
+            return [f"left {what}" for what in purge(self.exec_root)]
+        except Exception as exc:
+            return [f"network purge failed: {exc}"]
 
     def log_text(self) -> str:
         try:

@@ -57,6 +57,14 @@ def pids_matching(markers: list[str]) -> list[int]:
     return sorted(found)
 
 
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def terminate(pids: list[int], grace: float = 10) -> None:
     """SIGTERM the given processes, SIGKILL those still alive after ``grace`` seconds."""
     for pid in pids:

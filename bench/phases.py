@@ -16,7 +16,7 @@ from bench.stats import summarize
 
 PHASE_LINE = re.compile(r"run phases:\s*(.*)$")
 PAIR = re.compile(r"([A-Za-z_][\w.-]*)=([0-9]*\.?[0-9]+)(ms|us|µs|s)?")
-SCALE_MS = {"ms": 1.0, "s": 1000.0, "us": 0.001, "µs": 0.001, None: 1.0}
+SCALE_MS = {"ms": 1.0, "s": 1000.0, "us": 0.001, "µs": 0.001, "": 1.0}
 
 
 def parse_phase_line(line: str) -> dict[str, float] | None:

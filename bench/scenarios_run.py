@@ -29,7 +29,7 @@ class S2Web(Scenario):
         t0 = time.perf_counter()
         sample, _ = eng.run("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:3000",
                             "bench-web", "httpd", "-f", "-p", "3000", "-h", "/www")
-        sample.wall = wait_http(f"http://127.0.0.1:{port}/") - t0
+        sample.wall = wait_http(f"http://127.0.0.1:{port}/", timeout=15) - t0
         return sample
 
     def after(self, ctx, eng, i):

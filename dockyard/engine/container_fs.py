@@ -6,6 +6,7 @@ the container's root, so ``docker cp`` never follows a link out of the container
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import stat
@@ -61,29 +62,59 @@ class FsMixin:
     def archive_get(self, ref: str, path: str):
         """(base64 stat header, tar chunks) for ``GET /containers/{id}/archive``."""
         rec = self.get(ref)
-        host = self._host_path(rec, path, follow_last=path.endswith("/") or path.endswith("/."))
+        thaw = self._freeze(rec)
         try:
+            host = self._host_path(rec, path, follow_last=path.endswith("/") or path.endswith("/."))
             st = os.lstat(host)
         except FileNotFoundError:
+            thaw()
             raise NotFound(f"Could not find the file {path} in container {rec['Name'].lstrip('/')}") from None
+        except BaseException:
+            thaw()
+            raise
         link = os.readlink(host) if stat.S_ISLNK(st.st_mode) else ""
         info = {"name": os.path.basename(path.rstrip("/")) or "/", "size": st.st_size,
                 "mode": _go_mode(st.st_mode), "mtime": _rfc3339(st.st_mtime), "linkTarget": link}
         header = base64.b64encode(json.dumps(info).encode()).decode()
         arcname = os.path.basename(os.path.normpath(path)) or "."
-        return header, _tar_chunks(host, arcname)
+        return header, _thawing(_tar_chunks(host, arcname), thaw)
 
     def archive_put(self, ref: str, path: str, body, no_overwrite: bool = False) -> None:
         rec = self.get(ref)
         if rec["HostConfig"].get("ReadonlyRootfs"):
             raise InvalidArgument("container rootfs is marked read-only")
-        host = self._host_path(rec, path)
-        if not os.path.isdir(host):
-            raise NotFound(f"Could not find the file {path} in container "
-                           f"{rec['Name'].lstrip('/')}") if not os.path.exists(host) else \
-                InvalidArgument(f"extraction point is not a directory: {path}")
-        from dockyard.image.layer import apply_tar
-        apply_tar(body, host)
+        thaw = self._freeze(rec)
+        try:
+            host = self._host_path(rec, path)
+            if not os.path.isdir(host):
+                raise NotFound(f"Could not find the file {path} in container "
+                               f"{rec['Name'].lstrip('/')}") if not os.path.exists(host) else \
+                    InvalidArgument(f"extraction point is not a directory: {path}")
+            from dockyard.image.layer import apply_tar
+            apply_tar(body, host)
+        finally:
+            thaw()
+
+    def _freeze(self, rec: dict):
+        """Freeze a running container for the length of a copy; return the thaw function.
+
+        Paths are resolved in user space and then opened by name, so a container that
+        swaps a directory for a symlink to ``/`` in between could point the copy at the
+        host (CVE-2018-15664). Frozen, nothing inside can move while we look, which is
+        how docker closed it too.
+        """
+        if rec["State"]["Status"] != "running":
+            return lambda: None
+        cid = rec["Id"]
+        self._driver().pause(cid)
+        done = []
+
+        def thaw() -> None:
+            if not done:
+                done.append(True)
+                with contextlib.suppress(Exception):
+                    self._driver().resume(cid)
+        return thaw
 
     # -- export / diff -----------------------------------------------------------------
     def export(self, ref: str):
@@ -204,3 +235,11 @@ def _tar_chunks(host: str, arcname: str, top: bool = True):
     finally:
         tf.close()
     yield sink.take()
+
+
+def _thawing(chunks, thaw):
+    """Yield ``chunks``, then thaw (also when the client goes away mid-stream)."""
+    try:
+        yield from chunks
+    finally:
+        thaw()

@@ -103,7 +103,14 @@ def _daemon_id(engine) -> str:
         return ident
 
 
+def check(req, engine):
+    """dockyard's own: verify every blob and reference (``dockyard system check``)."""
+    from dockyard.engine.check import run_check
+    return JSON(run_check(engine))
+
+
 ROUTES = [
+    ("POST", "/system/check", check),
     ("GET", "/_ping", ping),
     ("HEAD", "/_ping", ping),
     ("GET", "/version", version),

@@ -1,7 +1,7 @@
 """dockyard system: df (disk usage) and prune (remove unused data)."""
 from __future__ import annotations
 
-HELP = "Manage dockyard (disk usage, prune)"
+HELP = "Manage dockyard (disk usage, prune, check)"
 
 
 def configure(p) -> None:
@@ -14,10 +14,28 @@ def configure(p) -> None:
     pr.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
     pr.add_argument("--volumes", action="store_true", help="Prune anonymous volumes")
     pr.add_argument("--filter", action="append", default=[], help="Provide filter values")
+    ck = sub.add_parser("check", help="Verify every blob's digest and every image, tag and "
+                        "container reference in the store")
+    ck.add_argument("--format", help="Format output using a custom template")
 
 
 def run(args, client) -> int:
-    return _df(args, client) if args.action == "df" else _prune(args, client)
+    return {"df": _df, "prune": _prune, "check": _check}[args.action](args, client)
+
+
+def _check(args, client) -> int:
+    """Exit 1 when anything is wrong, listing each problem on its own line."""
+    from dockyard.cli.output import format_template
+    rep = client.post("/system/check")
+    if args.format:
+        print(format_template(args.format, rep))
+    else:
+        print(f"checked {rep['Blobs']} blobs, {rep['Images']} images, {rep['Layers']} layers, "
+              f"{rep['Tags']} tags, {rep['Containers']} containers: "
+              f"{len(rep['Problems'])} problems")
+        for p in rep["Problems"]:
+            print(f"  {p}")
+    return 0 if rep["OK"] else 1
 
 
 def _pct(part: int, total: int) -> str:

@@ -38,6 +38,10 @@ class Writer:
     def size(self) -> int:
         return self._hasher.size
 
+    def fileno(self) -> int:
+        """The temp file's descriptor (e.g. to start writeback early with posix_fadvise)."""
+        return self._f.fileno()
+
     @property
     def current_digest(self) -> str:
         """Digest of what was written so far (to record it in an undo log before commit)."""

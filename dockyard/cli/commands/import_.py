@@ -35,13 +35,19 @@ def open_source(source: str):
         raise CommandError(f"open {source}: {e.strerror.lower()}") from None
 
 
+def chunks(stream, size: int = 1 << 20):
+    """The body as 1 MiB chunks (http.client would send a file in 8 KiB ones)."""
+    while data := stream.read(size):
+        yield data
+
+
 def send(client, stream, repository: str | None, changes: list[str], message: str) -> str:
     """POST /images/create?fromSrc=- with the tarball; return the new image ID."""
     from dockyard import errors
     params = {"fromSrc": "-", "repo": repository, "message": message or None,
               "changes": changes or None}
     image_id = ""
-    for msg in client.stream("POST", "/images/create", params, body=stream,
+    for msg in client.stream("POST", "/images/create", params, body=chunks(stream),
                              headers={"Content-Type": "application/x-tar"}):
         if "error" in msg:
             raise errors.DockyardError(msg["error"])

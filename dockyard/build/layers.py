@@ -30,6 +30,10 @@ from dockyard.errors import InvalidArgument, NotFound
 if TYPE_CHECKING:
     from dockyard.build.builder import Builder
 
+# "extract-" keys are scratch to the snapshotter: its recover() drops the ones a crash left.
+SCRATCH_KEY_PREFIX = "extract-build-"
+
+
 class LayerSteps:
     """RUN/COPY/ADD/WORKDIR for a ``Builder``."""
 
@@ -48,7 +52,7 @@ class LayerSteps:
               work: Callable[[str, str], None], mount: bool = True) -> None:
         """Run ``work(key, rootfs)`` on a fresh snapshot and commit it as the new image."""
         snaps = self.engine.snapshots
-        key = "build-" + secrets.token_hex(16)
+        key = SCRATCH_KEY_PREFIX + secrets.token_hex(16)
         top = self.top_chain(st.image_id)
         snaps.prepare(key, top)
         try:

@@ -20,6 +20,7 @@ from typing import BinaryIO, Callable, Iterator
 from dockyard.build.builder import Builder, StepError
 from dockyard.build.cache import NoCacheProber, SQLiteProber
 from dockyard.build.context import Context, extract_tar
+from dockyard.build.mounts import umount
 from dockyard.build.output import Output
 from dockyard.build.state import BuildOptions
 from dockyard.errors import DockyardError, NotFound
@@ -37,7 +38,16 @@ class BuildService:
         self.tmp_root = os.path.join(engine.data_root, "build-tmp")
 
     def recover(self) -> None:
-        """Start-up: remove contexts left by builds that were cut short."""
+        """Start-up: unmount and remove what builds cut short by a crash left behind
+        (step rootfs mounts, bundles, contexts). Their snapshots are scratch
+        ("extract-…") and go with the snapshotter's own recover()."""
+        build_run = os.path.join(self.engine.exec_root, "build")
+        for target in sorted(_mounts_under(build_run), key=len, reverse=True):
+            try:
+                umount(target)
+            except OSError as e:
+                log.warning("build recover: %s", e)
+        shutil.rmtree(build_run, ignore_errors=True)
         shutil.rmtree(self.tmp_root, ignore_errors=True)
 
     def _exists(self, image_id: str) -> bool:
@@ -133,6 +143,15 @@ class BuildService:
         """Forget the build cache (images stay; ``image prune`` removes those)."""
         keys = self.prober(False).prune()
         return {"CachesDeleted": keys, "SpaceReclaimed": 0}
+
+
+def _mounts_under(base: str) -> list[str]:
+    prefix = base.rstrip("/") + "/"
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    # mountinfo escapes spaces and the like as octal (\040)
+    points = [p.encode().decode("unicode_escape") for p in points]
+    return [p for p in points if p.startswith(prefix)]
 
 
 def _error(message: str, code: int | None = None) -> dict:

@@ -85,7 +85,7 @@ class CopyPlan:
 
     def _copy_from_image(self, root: str, owner: copier.Owner) -> None:
         snaps = self.b.engine.snapshots
-        key = "build-from-" + secrets.token_hex(16)
+        key = "extract-build-from-" + secrets.token_hex(16)  # scratch: see layers.SCRATCH_KEY_PREFIX
         snaps.prepare(key, self.b.layers.top_chain(self.from_image))
         try:
             self.b.layers._mounted(key, lambda _k, src_root: self._copy_from_root(src_root, root, owner))

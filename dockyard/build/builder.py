@@ -22,6 +22,7 @@ from dockyard.build.cache import Prober
 from dockyard.build.context import Context
 from dockyard.build.layers import LayerSteps
 from dockyard.build.output import Output
+from dockyard.build.reaper import Reaper
 from dockyard.build.shell_lex import expand, expand_words
 from dockyard.build.state import PREDEFINED_ARGS, BuildOptions, StageState, container_config
 from dockyard.errors import DockyardError, InvalidArgument, NotFound
@@ -38,8 +39,10 @@ class StepError(DockyardError):
 class Builder:
     """One build of one Dockerfile over ``engine`` with ``ctx`` as the context."""
 
-    def __init__(self, engine, ctx: Context, opts: BuildOptions, out: Output, prober: Prober):
+    def __init__(self, engine, ctx: Context, opts: BuildOptions, out: Output, prober: Prober,
+                 reaper: Reaper | None = None):
         self.engine, self.ctx, self.opts, self.out, self.prober = engine, ctx, opts, out, prober
+        self.reaper = reaper or Reaper()
         self.escape = "\\"
         self.stages: list[StageState] = []
         self.meta_args: dict[str, str | None] = {}

@@ -4,7 +4,7 @@ Each works on an active snapshot over the stage's current image::
 
     snapshots.prepare(key, top chain id) → (mount) → work → (umount)
         → images.create_from_snapshot(parent, upper dir, config, history)
-        → snapshots.remove(key)
+        → snapshots.remove(key), in the background (reaper.py)
 
 RUN hands the snapshot to ``engine.containers.run_step``, which runs the command
 in a real container on it. COPY/ADD mount the snapshot and write into the merged
@@ -64,7 +64,7 @@ class LayerSteps:
                 st.image_id, snaps.upper(key), dict(st.config),
                 self.b.history(st, created_by, False), None)
         finally:
-            snaps.remove(key)
+            self.b.reaper.remove_snapshot(snaps, key)
         self.b.prober.record(inputs, new)
         st.image_id = new
 

@@ -22,6 +22,7 @@ from dockyard.build.cache import NoCacheProber, SQLiteProber
 from dockyard.build.context import Context, extract_tar
 from dockyard.build.mounts import umount
 from dockyard.build.output import Output
+from dockyard.build.reaper import Reaper
 from dockyard.build.state import BuildOptions
 from dockyard.errors import DockyardError, NotFound
 from dockyard.oci import reference
@@ -36,6 +37,11 @@ class BuildService:
     def __init__(self, engine):
         self.engine = engine
         self.tmp_root = os.path.join(engine.data_root, "build-tmp")
+        self.reaper = Reaper()
+
+    def close(self) -> None:
+        """Daemon stop: let queued removals finish (anything left is redone by recover)."""
+        self.reaper.wait()
 
     def recover(self) -> None:
         """Start-up: unmount and remove what builds cut short by a crash left behind
@@ -79,7 +85,7 @@ class BuildService:
         out = Output(emit, opts.quiet, opts.explain_cache)
         ctx = Context(context_dir, hashes)
         text = ctx.read_file(opts.dockerfile, "Dockerfile")
-        builder = Builder(self.engine, ctx, opts, out, self.prober(opts.nocache))
+        builder = Builder(self.engine, ctx, opts, out, self.prober(opts.nocache), self.reaper)
         image_id = builder.build(text)
         out.built(image_id)
         for t in opts.tags:
@@ -110,7 +116,7 @@ class BuildService:
         try:
             yield from self._run_threaded(context_dir, opts, hashes)
         finally:
-            shutil.rmtree(context_dir, ignore_errors=True)
+            self.reaper.remove_tree(context_dir)
 
     def build_dir_stream(self, context_dir: str, opts: BuildOptions) -> Iterator[dict]:
         """Build from a directory (in-process callers); yields like build_stream."""

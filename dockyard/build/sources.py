@@ -90,7 +90,7 @@ class CopyPlan:
         try:
             self.b.layers._mounted(key, lambda _k, src_root: self._copy_from_root(src_root, root, owner))
         finally:
-            snaps.remove(key)
+            self.b.reaper.remove_snapshot(snaps, key)
 
     def _copy_from_root(self, src_root: str, root: str, owner: copier.Owner) -> None:
         src_ctx = Context(src_root, in_root=True)

@@ -4,13 +4,14 @@ The host side uses one long-lived ``IPRoute`` socket (guarded by a lock: request
 threads share it). A container's veth is created with its peer born directly in the
 container's netns (``net_ns_fd``), already named ``eth0``/``eth1``… with its MAC and
 MTU, so nothing is moved or renamed afterwards. The container side is configured
-with an ``IPRoute`` opened by a thread that has ``setns()``'d into the netns
+over a netlink socket opened by a thread that has ``setns()``'d into the netns
 (:func:`dockyard.network.netns.run_in`): no process is forked. The whole attach
 costs a few milliseconds.
 """
 from __future__ import annotations
 
 import os
+import socket
 import threading
 
 import logging
@@ -18,9 +19,10 @@ import logging
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from dockyard.network import netns
+from dockyard.network import netns, rtnl
 
 ENOENT, EEXIST, ENODEV = 2, 17, 19
+LOOPBACK_INDEX = 1  # the kernel gives loopback index 1 in every namespace
 # pyroute2 logs every netlink message at DEBUG: far too much for dockyardd --debug
 logging.getLogger("pyroute2").setLevel(logging.WARNING)
 
@@ -117,18 +119,19 @@ class Links:
 def configure_container(netns_path: str, ifname: str | None, address: str | None,
                         prefixlen: int = 0, gateway: str | None = None) -> None:
     """Inside the netns: loopback up; then ``ifname`` gets ``address/prefixlen``, is
-    brought up, and (when ``gateway`` is given) becomes the default route."""
+    brought up, and (when ``gateway`` is given) becomes the default route. One batch of
+    hand-packed netlink requests (see :mod:`dockyard.network.rtnl` for why)."""
 
     def body() -> None:
-        with IPRoute() as ipr:
-            ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
-            if not ifname:
-                return
-            index = ipr.link_lookup(ifname=ifname)[0]
-            ipr.addr("add", index=index, address=address, prefixlen=prefixlen)
-            ipr.link("set", index=index, state="up")
+        requests = [("set lo up", rtnl.link_up(LOOPBACK_INDEX))]
+        if ifname:
+            index = socket.if_nametoindex(ifname)  # resolved in this thread's netns
+            requests += [(f"add {address}/{prefixlen} to {ifname}",
+                          rtnl.addr_add(index, address, prefixlen)),
+                         (f"set {ifname} up", rtnl.link_up(index))]
             if gateway:
-                ipr.route("add", dst="default", gateway=gateway)
+                requests.append((f"default route via {gateway}", rtnl.default_route(gateway)))
+        rtnl.apply(requests)
 
     netns.run_in(netns_path, body)
 

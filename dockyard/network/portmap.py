@@ -116,15 +116,65 @@ def present_jumps(chain: str, saved: str) -> set[str]:
     return found
 
 
-def run_restore(batch: str) -> None:
-    """Apply a batch with ``iptables-restore --noflush`` (one process, one transaction)."""
+def _restore_cmd() -> list[str]:
+    return ["iptables-restore", "--noflush", "--wait"]
+
+
+def _spawn(batch: str) -> subprocess.Popen:
     try:
-        proc = subprocess.run(["iptables-restore", "--noflush", "--wait"], input=batch.encode(),
-                              capture_output=True, timeout=30)
+        proc = subprocess.Popen(_restore_cmd(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise Unavailable("port publishing needs iptables-restore (Debian package iptables)") from None
-    if proc.returncode:
-        raise OSError(f"iptables-restore failed: {proc.stderr.decode(errors='replace').strip()}")
+    proc.stdin.write(batch.encode())
+    proc.stdin.close()
+    return proc
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    err = proc.stderr.read()
+    proc.stderr.close()
+    if proc.wait(timeout=30):
+        raise OSError(f"iptables-restore failed: {err.decode(errors='replace').strip()}")
+
+
+def run_restore(batch: str) -> None:
+    """Apply a batch with ``iptables-restore --noflush`` (one process, one transaction)."""
+    _reap(_spawn(batch))
+
+
+class Pending:
+    """An iptables-restore running in the background (None: nothing to apply)."""
+
+    def __init__(self, proc: subprocess.Popen | None) -> None:
+        self.proc = proc
+        self.done = proc is None
+        self.error: OSError | None = None
+
+    def wait(self) -> None:
+        """Block until applied; raise its error."""
+        if not self.done:
+            self.done = True
+            try:
+                _reap(self.proc)
+            except OSError as e:
+                self.error = e
+        if self.error:
+            raise self.error
+
+    def undo(self, reverse_batch: str) -> None:
+        """Rollback: once it has finished, remove what it added (if it succeeded)."""
+        try:
+            self.wait()
+        except OSError:
+            return
+        if self.proc is not None:
+            run_restore(reverse_batch)
+
+
+def start_restore(batch: str) -> Pending:
+    """Start applying ``batch`` without waiting (see :class:`Pending`)."""
+    return Pending(_spawn(batch))
 
 
 def save() -> str:

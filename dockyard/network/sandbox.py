@@ -85,24 +85,39 @@ class SandboxMixin:
                        f"({', '.join('?' * len(ep))})", tuple(ep.values()))
         return dict(ep, aliases=aliases)
 
-    def _attach(self, stack: contextlib.ExitStack, net: dict, cid: str, netns_path: str,
-                cfg: dict, ifname: str, primary: bool) -> dict:
-        """Lease, veth, in-namespace configuration of one endpoint; undo on ``stack``."""
-        from dockyard.network import bridge
+    def _lease(self, stack: contextlib.ExitStack, net: dict, cid: str, cfg: dict,
+               ifname: str) -> dict:
+        """Bridge ready, address leased and endpoint recorded; undo on ``stack``."""
         self._realize(net)
         ep = self._allocate(net, cid, cfg, ifname, _aliases(cfg, net["name"]))
         stack.callback(self._drop_endpoint, ep)
-        self.links.add_veth(ep["host_veth"], net["bridge"], netns_path,
-                            {"ifname": ifname, "address": ep["mac"]}, self.mtu)
-        _hairpin(ep["host_veth"])
-        plen = ipaddress.ip_network(net["subnet"]).prefixlen
-        bridge.configure_container(netns_path, ifname, ep["ip"], plen,
-                                   net["gateway"] if primary else None)
-        self._refresh_dns(net["id"])
         return ep
 
-    def _drop_endpoint(self, ep: dict) -> None:
-        self.links.delete(ep["host_veth"])  # the peer inside the netns goes with it
+    def _plumb(self, net: dict, ep: dict, netns_path: str, primary: bool) -> None:
+        """The veth (peer born in the netns) and its in-namespace configuration."""
+        from dockyard.network import bridge
+        self.links.add_veth(ep["host_veth"], net["bridge"], netns_path,
+                            {"ifname": ep["ifname"], "address": ep["mac"]}, self.mtu)
+        _hairpin(ep["host_veth"])
+        plen = ipaddress.ip_network(net["subnet"]).prefixlen
+        bridge.configure_container(netns_path, ep["ifname"], ep["ip"], plen,
+                                   net["gateway"] if primary else None)
+        self._refresh_dns(net["id"])
+
+    def _attach(self, stack: contextlib.ExitStack, net: dict, cid: str, netns_path: str,
+                cfg: dict, ifname: str, primary: bool) -> dict:
+        ep = self._lease(stack, net, cid, cfg, ifname)
+        self._plumb(net, ep, netns_path, primary)
+        return ep
+
+    def _drop_endpoint(self, ep: dict, background: bool = False) -> None:
+        """Delete the veth (its peer in the netns goes with it) and the lease. Deleting a
+        veth waits ~30 ms for the kernel (RCU); ``background`` lets the caller go on, which
+        is safe because the name is never reused and the lease row goes now."""
+        if background:
+            self._janitor.submit(self._janitor_delete, ep["host_veth"])
+        else:
+            self.links.delete(ep["host_veth"])
         with self.store.meta.tx() as db:
             db.execute("DELETE FROM net_endpoints WHERE container_id = ? AND network_id = ?",
                        (ep["container_id"], ep["network_id"]))
@@ -110,7 +125,9 @@ class SandboxMixin:
 
     # -- ports ---------------------------------------------------------------
     def _publish(self, stack: contextlib.ExitStack, cid: str, container_ip: str,
-                 wanted: list[portspec.Binding]) -> None:
+                 wanted: list[portspec.Binding]) -> portmap.Pending:
+        """Reserve host ports, record them and *start* the one iptables-restore batch;
+        the caller plumbs veths meanwhile and then waits on the returned Pending."""
         maps = []
         for b in wanted:
             port = self.ports.reserve(b)
@@ -118,30 +135,39 @@ class SandboxMixin:
             maps.append(portmap.Mapping(cid, b.proto, b.host_ip, port, container_ip,
                                         b.container_port))
         if not maps:
-            return
+            return portmap.Pending(None)
         with self.store.meta.tx() as db:
             for m in maps:
                 db.execute("INSERT INTO net_ports VALUES (?, ?, ?, ?, ?, ?)",
                            (cid, m.proto, m.host_ip, m.host_port, m.container_ip, m.container_port))
         stack.callback(self._delete_port_rows, cid)
         self._ensure_chains()
-        portmap.run_restore(portmap.mapping_batch(self.cfg.chain, maps))
+        pending = portmap.start_restore(portmap.mapping_batch(self.cfg.chain, maps))
+        stack.callback(pending.undo, portmap.mapping_batch(self.cfg.chain, maps, "-D"))
+        return pending
 
     def _delete_port_rows(self, cid: str) -> None:
         with self.store.meta.tx() as db:
             db.execute("DELETE FROM net_ports WHERE container_id = ?", (cid,))
 
-    def _unpublish(self, cid: str) -> None:
-        rows = self.store.ports(cid)
-        if not rows:
-            return
-        maps = [_mapping(r) for r in rows]
+    def _unpublish(self, cid: str) -> portmap.Pending:
+        """Start removing a container's DNAT rules; finish with :meth:`_unpublished`."""
+        maps = [_mapping(r) for r in self.store.ports(cid)]
+        if not maps:
+            return portmap.Pending(None)
+        pending = portmap.start_restore(portmap.mapping_batch(self.cfg.chain, maps, "-D"))
+        pending.maps = maps
+        return pending
+
+    def _unpublished(self, cid: str, pending: portmap.Pending) -> None:
+        """Wait for the rules to go, then free the host ports (never before: a new
+        container's rule on the same port would sit behind the old one)."""
         try:
-            portmap.run_restore(portmap.mapping_batch(self.cfg.chain, maps, "-D"))
+            pending.wait()
         except OSError:
             self._delete_port_rows(cid)  # a rule was missing: rebuild the exact set instead
             self.rebuild_rules()
-        for m in maps:
+        for m in getattr(pending, "maps", []):
             self.ports.release(m.proto, m.host_ip, m.host_port)
         self._delete_port_rows(cid)
 
@@ -209,7 +235,8 @@ class ConnectMixin:
                                       f"{net['name']}")
             for ep in eps:
                 if any(r["container_ip"] == ep["ip"] for r in self.store.ports(cid)):
-                    self._unpublish(cid)  # its published ports pointed at this address
+                    # its published ports pointed at this address
+                    self._unpublished(cid, self._unpublish(cid))
                 self._drop_endpoint(ep)
             with self.store.meta.tx() as db:
                 db.execute("DELETE FROM net_attachments WHERE container_id = ? AND network_id = ?",

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from dockyard.errors import NotFound
 from dockyard.network import netns, portmap, portspec
@@ -45,16 +46,23 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
         self._ready: set[str] = set()  # networks whose bridge (and DNS) are up
         self._chains_ready = False
         self._dns_names: dict[str, dict[str, list[str]]] = {}
+        # one worker: background veth deletions, drained at close()
+        self._janitor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="net-janitor")
+        self._janitor_links = None
         self.ensure_builtin()
 
     # -- lazily created kernel-facing helpers ------------------------------
     @property
     def links(self):
         if self._links is None:
-            from dockyard.network.bridge import Links
-            self._links = Links()
+            self._links = self._make_links()
             self.mtu = self._links.host_mtu()
         return self._links
+
+    def _make_links(self):
+        """A netlink handle on the host namespace (the kernel seam unit tests replace)."""
+        from dockyard.network.bridge import Links
+        return Links()
 
     @property
     def dns(self):
@@ -62,6 +70,16 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
             from dockyard.network.dns import DNSServer
             self._dns = DNSServer(self._lookup)
         return self._dns
+
+    def _janitor_delete(self, name: str) -> None:
+        """Runs on the janitor thread, with a netlink socket of its own so a slow
+        deletion never holds up a container start on the shared one."""
+        if self._janitor_links is None:
+            self._janitor_links = self._make_links()
+        try:
+            self._janitor_links.delete(name)
+        except Exception:  # the netns going away removes it anyway
+            log.warning("network: deleting %s failed", name, exc_info=True)
 
     # -- netns ---------------------------------------------------------------
     def create_netns(self, container_id: str) -> str:
@@ -118,8 +136,7 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
                     from dockyard.network.bridge import configure_container
                     configure_container(netns_path, None, None)
                 else:
-                    eps = self._attach_all(stack, container_id, netns_path, mode, endpoints)
-                    self._publish(stack, container_id, eps[0]["ip"], wanted)
+                    self._attach_all(stack, container_id, netns_path, mode, endpoints, wanted)
                 stack.pop_all()
         return self.settings(container_id, exposed_ports)
 
@@ -133,10 +150,15 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
         with self.store.meta.tx() as db:
             db.execute("DELETE FROM net_sandboxes WHERE container_id = ?", (cid,))
 
-    def _attach_all(self, stack, cid, netns_path, mode, endpoints) -> list[dict]:
+    def _attach_all(self, stack, cid, netns_path, mode, endpoints, wanted) -> None:
+        """Lease every address, start the NAT batch, plumb the veths while iptables-restore
+        runs, then wait for it (it costs as much as all the rest)."""
         nets = self._networks_for(mode, endpoints or {}, cid)
-        return [self._attach(stack, net, cid, netns_path, cfg, f"eth{i}", i == 0)
-                for i, (net, cfg) in enumerate(nets)]
+        eps = [self._lease(stack, net, cid, cfg, f"eth{i}") for i, (net, cfg) in enumerate(nets)]
+        pending = self._publish(stack, cid, eps[0]["ip"], wanted)
+        for i, ((net, _cfg), ep) in enumerate(zip(nets, eps)):
+            self._plumb(net, ep, netns_path, i == 0)
+        pending.wait()
 
     def _setup_shared(self, cid, netns_path, name, hostname, mode) -> dict:
         """host / container:<x>: nothing to create, only remember the sandbox."""
@@ -148,17 +170,19 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
 
     def teardown_container(self, container_id: str) -> None:
         """Remove a container's rules, port reservations, veths, leases and netns file
-        (idempotent; also cleans rows left by a crash)."""
+        (idempotent; also cleans rows left by a crash). The NAT batch runs while the
+        rest is undone; veths are deleted in the background (see _drop_endpoint)."""
         with self._lock:
             sb = self.store.sandbox(container_id)
-            self._unpublish(container_id)
+            pending = self._unpublish(container_id)
             for ep in self.store.endpoints(container_id):
-                self._drop_endpoint(ep)
+                self._drop_endpoint(ep, background=True)
             if sb and sb["netns"] and os.path.dirname(sb["netns"]) == self.netns_dir:
                 netns.remove(sb["netns"])
             own = os.path.join(self.netns_dir, container_id)
             if os.path.lexists(own):
                 netns.remove(own)
+            self._unpublished(container_id, pending)
             self._delete_sandbox_row(container_id)
 
     def forget_container(self, container_id: str) -> None:
@@ -262,6 +286,11 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
     def close(self) -> None:
         """Daemon stop: release reservations and DNS; when no container is attached,
         remove dockyard's bridges and iptables chains too."""
+        self._janitor.shutdown(wait=True)
+        self._janitor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="net-janitor")
+        if self._janitor_links is not None:
+            self._janitor_links.close()
+            self._janitor_links = None
         with self._lock:
             if self._dns is not None:
                 self._dns.close()

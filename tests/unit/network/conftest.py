@@ -47,6 +47,11 @@ def svc(tmp_path, monkeypatch):
     from dockyard.network import bridge, netns, portmap, sandbox
     batches: list[str] = []
     monkeypatch.setattr(portmap, "run_restore", batches.append)
+
+    def start_restore(batch):
+        batches.append(batch)
+        return portmap.Pending(None)
+    monkeypatch.setattr(portmap, "start_restore", start_restore)
     monkeypatch.setattr(portmap, "save", lambda: "")
     monkeypatch.setattr(portmap, "remove_chains", lambda chain: batches.append(f"remove {chain}"))
     monkeypatch.setattr(bridge, "configure_container", lambda *a, **k: None)
@@ -54,7 +59,9 @@ def svc(tmp_path, monkeypatch):
     monkeypatch.setattr(netns, "remove", lambda path: None)
     engine = Engine(str(tmp_path / "data"), str(tmp_path / "run"))
     service = engine.networks
-    service._links, service.mtu, service._dns = FakeLinks(), 1500, FakeDNS()
+    links = FakeLinks()
+    service._make_links = lambda: links
+    service._links, service.mtu, service._dns = links, 1500, FakeDNS()
     service.batches = batches
     service.ports.reserve = lambda b: b.host_lo or 40000 + b.container_port
     service.ports.release = lambda *a: None

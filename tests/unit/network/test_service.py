@@ -105,6 +105,7 @@ def test_failure_midway_rolls_back(svc, monkeypatch):
     def boom(batch):
         raise OSError("iptables-restore failed: test")
     monkeypatch.setattr(portmap, "run_restore", boom)
+    monkeypatch.setattr(portmap, "start_restore", boom)
     svc._chains_ready = True
     with pytest.raises(OSError):
         svc.setup_container(A, "/ns/a", "/web", "h", "bridge", {},

@@ -21,7 +21,20 @@ _MAGIC = (
 )
 
 
-class PeekReader:
+class _Reader:
+    """``readinto`` on top of ``read`` (gzip/zstd readers call either)."""
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        n = len(data)
+        memoryview(b).cast("B")[:n] = data
+        return n
+
+    def readable(self) -> bool:
+        return True
+
+
+class PeekReader(_Reader):
     """A reader whose first bytes can be looked at without consuming them."""
 
     def __init__(self, src: BinaryIO):
@@ -47,11 +60,8 @@ class PeekReader:
             return data
         return self._src.read(n)
 
-    def readable(self) -> bool:
-        return True
 
-
-class TeeReader:
+class TeeReader(_Reader):
     """Reads from ``src``, passing every chunk to ``sink`` (e.g. a blob writer) too."""
 
     def __init__(self, src, sink: Callable[[bytes], None]):
@@ -62,9 +72,6 @@ class TeeReader:
         if data:
             self._sink(data)
         return data
-
-    def readable(self) -> bool:
-        return True
 
 
 class HashReader(TeeReader):

@@ -101,6 +101,8 @@ def log_opts(opts: dict) -> tuple[int, int]:
 def parse_bind(spec: str) -> dict:
     """``SRC:DST[:opts]`` → {source, destination, rw, named}; a relative source is an error."""
     parts = spec.split(":")
+    if len(parts) == 1 and spec.startswith("/"):  # -v /data: an anonymous volume
+        return {"source": "", "destination": os.path.normpath(spec), "rw": True, "named": True}
     if len(parts) < 2 or len(parts) > 3 or not parts[1]:
         raise InvalidArgument(f"invalid volume specification: '{spec}'")
     src, dst = parts[0], parts[1]

@@ -20,6 +20,11 @@ MAX_LINKS = 40
 
 def scoped_resolve(root: str, path: str, follow_last: bool = True) -> str:
     """Host path of container ``path`` under ``root``, symlinks resolved inside ``root``."""
+    return os.path.join(root, scoped_path(root, path, follow_last).lstrip("/"))
+
+
+def scoped_path(root: str, path: str, follow_last: bool = True) -> str:
+    """The container path ``path`` names once its symlinks are resolved inside ``root``."""
     parts = [p for p in path.split("/") if p not in ("", ".")]
     done: list[str] = []
     hops = 0
@@ -40,7 +45,7 @@ def scoped_resolve(root: str, path: str, follow_last: bool = True) -> str:
             parts = [p for p in target.split("/") if p not in ("", ".")] + parts
             continue
         done.append(part)
-    return os.path.join(root, *done)
+    return "/" + "/".join(done)
 
 
 class FsMixin:
@@ -50,17 +55,24 @@ class FsMixin:
         return p.rootfs
 
     def _host_path(self, rec: dict, path: str, follow_last: bool = True) -> str:
-        """Map to a volume/bind source when ``path`` lies under one of its mounts."""
-        norm = os.path.normpath("/" + path)
+        """Resolve ``path`` in the container's root, then map it to a volume/bind source or
+        to the container's own hostname/hosts/resolv.conf when it lies under one."""
+        root = self._rootfs(rec)
+        norm = scoped_path(root, path, follow_last)
+        etc = {"/etc/hostname": rec["HostnamePath"], "/etc/hosts": rec["HostsPath"],
+               "/etc/resolv.conf": rec["ResolvConfPath"]}
+        if norm in etc:
+            return etc[norm]
         for m in sorted(rec.get("Mounts", []), key=lambda m: -len(m["Destination"])):
             dest = m["Destination"]
             if m["Type"] != "tmpfs" and (norm == dest or norm.startswith(dest.rstrip("/") + "/")):
                 return scoped_resolve(m["Source"], norm[len(dest):], follow_last)
-        return scoped_resolve(self._rootfs(rec), norm, follow_last)
+        return os.path.join(root, norm.lstrip("/"))
 
     # -- cp ----------------------------------------------------------------------------
-    def archive_get(self, ref: str, path: str):
-        """(base64 stat header, tar chunks) for ``GET /containers/{id}/archive``."""
+    def archive_get(self, ref: str, path: str, stat_only: bool = False):
+        """(base64 stat header, tar chunks) for ``GET /containers/{id}/archive``; with
+        ``stat_only`` (HEAD) the chunks are None and the container is thawed at once."""
         rec = self.get(ref)
         thaw = self._freeze(rec)
         try:
@@ -76,6 +88,9 @@ class FsMixin:
         info = {"name": os.path.basename(path.rstrip("/")) or "/", "size": st.st_size,
                 "mode": _go_mode(st.st_mode), "mtime": _rfc3339(st.st_mtime), "linkTarget": link}
         header = base64.b64encode(json.dumps(info).encode()).decode()
+        if stat_only:
+            thaw()
+            return header, None
         arcname = os.path.basename(os.path.normpath(path)) or "."
         return header, _thawing(_tar_chunks(host, arcname), thaw)
 
@@ -238,8 +253,14 @@ def _tar_chunks(host: str, arcname: str, top: bool = True):
 
 
 def _thawing(chunks, thaw):
-    """Yield ``chunks``, then thaw (also when the client goes away mid-stream)."""
-    try:
-        yield from chunks
-    finally:
-        thaw()
+    """``chunks``, then thaw (also when the client goes away mid-stream). The generator is
+    started here, so even a response that is never read thaws when it is dropped."""
+    def gen():
+        try:
+            yield b""
+            yield from chunks
+        finally:
+            thaw()
+    g = gen()
+    next(g)
+    return g

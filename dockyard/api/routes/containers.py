@@ -185,9 +185,10 @@ def archive_get(req, engine):
     path = req.query("path")
     if not path:
         raise InvalidArgument("path: the path is required")
-    stat, chunks = _svc(engine).archive_get(req.match["id"], path)
+    head = req.method == "HEAD"
+    stat, chunks = _svc(engine).archive_get(req.match["id"], path, stat_only=head)
     headers = {"X-Docker-Container-Path-Stat": stat}
-    if req.method == "HEAD":
+    if head:
         return Raw(b"", "application/x-tar", 200, headers)
     return Stream(chunks, "application/x-tar", headers=headers)
 

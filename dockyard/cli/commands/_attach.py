@@ -54,7 +54,11 @@ def _pump(sock: socket.socket) -> None:
             if not data:
                 break
             sock.sendall(data)
-        sock.shutdown(socket.SHUT_WR)
+        half_close = getattr(sock, "shutdown_write", None)
+        if half_close:
+            half_close()
+        else:
+            sock.shutdown(socket.SHUT_WR)
     except OSError:
         pass
 

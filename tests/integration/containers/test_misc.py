@@ -1,0 +1,88 @@
+"""exec/attach details, pause, rename, top, stats, port, events, prune."""
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def test_exec_env_user_workdir_and_stdin(daemon, ctr):
+    n = ctr.name("ex")
+    daemon.cli("run", "-d", "--name", n, "busybox", "sleep", "1000", check=True)
+    r = daemon.cli("exec", "-e", "X=7", "-u", "65534", "-w", "/tmp", n, "sh", "-c",
+                   "echo $X $(id -u) $(pwd)")
+    assert r.stdout.strip() == "7 65534 /tmp"
+    r = daemon.cli("exec", "-i", n, "cat", input="piped\n")
+    assert r.stdout == "piped\n"
+    assert daemon.cli("exec", "-d", n, "sh", "-c", "echo bg > /tmp/bg").returncode == 0
+    while daemon.cli("exec", n, "cat", "/tmp/bg").stdout != "bg\n":
+        pass
+
+
+def test_run_interactive_stdin(daemon):
+    r = daemon.cli("run", "--rm", "-i", "busybox", "sh", "-c", "wc -l", input="a\nb\nc\n")
+    assert (r.returncode, r.stdout.strip()) == (0, "3")
+
+
+def test_attach_to_running_container(daemon, ctr):
+    n = ctr.name("at")
+    daemon.cli("run", "-d", "-i", "--name", n, "busybox", "sh", "-c",
+               "read line; echo got:$line", check=True)
+    r = daemon.cli("attach", n, input="hello\n")
+    assert r.stdout == "got:hello\n"
+
+
+def test_pause_unpause_rename_top_stats(daemon, ctr):
+    n, m = ctr.name("pz"), ctr.name("renamed")
+    daemon.cli("run", "-d", "--name", n, "busybox", "sleep", "1000", check=True)
+    assert daemon.cli("pause", n).returncode == 0
+    assert daemon.cli("inspect", "-f", "{{.State.Status}}", n).stdout.strip() == "paused"
+    assert "(Paused)" in daemon.cli("ps", "--filter", f"name={n}").stdout
+    assert daemon.cli("unpause", n).returncode == 0
+    assert daemon.cli("rename", n, m).returncode == 0
+    top = daemon.cli("top", m).stdout
+    assert "PID" in top.splitlines()[0] and "sleep 1000" in top
+    stats = daemon.cli("stats", "--no-stream", m).stdout
+    assert stats.splitlines()[0].startswith("CONTAINER ID") and m in stats
+
+
+def test_events_stream_container_actions(daemon, ctr):
+    n = ctr.name("ev")
+    proc = subprocess.Popen([*daemon_cli(daemon), "events", "--filter", f"container={n}",
+                             "--format", "{{.Action}}"], stdout=subprocess.PIPE, text=True,
+                            env=daemon.env)
+    try:
+        daemon.cli("run", "--name", n, "busybox", "true", check=True)
+        seen = []
+        for line in proc.stdout:
+            seen.append(line.strip())
+            if "die" in seen:
+                break
+        assert seen[:3] == ["create", "start", "die"] or "start" in seen
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def daemon_cli(daemon):
+    from tests.helpers.daemon import dockyard_bin
+    return [dockyard_bin("dockyard")]
+
+
+def test_container_prune(daemon):
+    daemon.cli("create", "--name", "prune-me", "busybox", "true", check=True)
+    r = daemon.cli("container", "prune", "-f")
+    assert "prune-me" not in daemon.cli("ps", "-a", "--format", "{{.Names}}").stdout
+    assert "Total reclaimed space" in r.stdout
+
+
+def test_publish_and_port(daemon, ctr):
+    n = ctr.name("pub")
+    daemon.cli("run", "-d", "--name", n, "-p", "127.0.0.1:18080:80", "busybox", "sleep", "100",
+               check=True)
+    assert daemon.cli("port", n).stdout.strip() == "80/tcp -> 127.0.0.1:18080"
+    assert "127.0.0.1:18080->80/tcp" in daemon.cli("ps", "--filter", f"name={n}").stdout

@@ -18,13 +18,10 @@ import time
 
 from dockyard.errors import DockyardError, Unavailable
 from dockyard.registry.client import RegistryClient, check
+from dockyard.registry.progress import Cancelled
 
 CHUNK = 1 << 20
 ATTEMPTS = 5
-
-
-class Cancelled(DockyardError):
-    """The pull was abandoned because another layer failed."""
 
 
 class BlobDownload:

@@ -16,6 +16,8 @@ import threading
 import time
 from typing import Iterator
 
+from dockyard.errors import DockyardError
+
 _UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 BAR_WIDTH = 50
 THROTTLE = 0.1   # seconds between two byte-progress messages of one layer
@@ -55,8 +57,16 @@ def error(message: str) -> dict:
     return {"errorDetail": {"message": message}, "error": message}
 
 
+class Cancelled(DockyardError):
+    """The transfer was abandoned (its client went away, or another layer failed)."""
+
+
 class Channel:
-    """A thread-safe message queue between transfer workers and the streaming response."""
+    """A thread-safe message queue between transfer workers and the streaming response.
+
+    Once the reader is gone (:meth:`cancel`), every ``put`` raises :class:`Cancelled`,
+    so workers stop at their next progress report.
+    """
 
     _END = object()
 
@@ -64,12 +74,18 @@ class Channel:
         self._q: queue.Queue = queue.Queue()
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancelled.set()
 
     def put(self, msg: dict) -> None:
+        if self.cancelled.is_set():
+            raise Cancelled("transfer cancelled: the client went away")
         self._q.put(msg)
 
     def status(self, text: str, ident: str | None = None) -> None:
-        self._q.put(status(text, ident))
+        self.put(status(text, ident))
 
     def progress(self, text: str, ident: str, current: int, total: int) -> None:
         """Byte progress, at most every THROTTLE seconds per layer (the last one always)."""
@@ -78,7 +94,7 @@ class Channel:
             if current < total and now - self._last.get(ident + text, 0.0) < THROTTLE:
                 return
             self._last[ident + text] = now
-        self._q.put(progress(text, ident, current, total))
+        self.put(progress(text, ident, current, total))
 
     def close(self) -> None:
         self._q.put(self._END)
@@ -100,11 +116,18 @@ def run_streaming(work, *args) -> Iterator[dict]:
         try:
             work(ch, *args)
         except Exception as e:  # any failure must reach the client inside the stream
-            ch.put(error(str(e) or e.__class__.__name__))
+            if not ch.cancelled.is_set():
+                ch.put(error(str(e) or e.__class__.__name__))
         finally:
             ch.close()
 
     t = threading.Thread(target=target, name="registry-transfer", daemon=True)
     t.start()
-    yield from ch
+    finished = False
+    try:
+        yield from ch
+        finished = True
+    finally:
+        if not finished:      # the response was closed early: stop the workers
+            ch.cancel()
     t.join()

@@ -12,6 +12,7 @@ fetches what is missing.
 """
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from dockyard.errors import InvalidArgument
@@ -25,6 +26,13 @@ from dockyard.registry.progress import Channel
 from dockyard.registry.push import record_sources
 
 CONCURRENCY = 3
+_chain_locks: dict[str, threading.Lock] = {}
+_chain_locks_guard = threading.Lock()
+
+
+def _chain_lock(chain_id: str) -> threading.Lock:
+    with _chain_locks_guard:
+        return _chain_locks.setdefault(chain_id, threading.Lock())
 
 
 class Puller:
@@ -157,12 +165,13 @@ class Puller:
         for i, layer in enumerate(layers):
             dl = downloads.get(i)
             ident = dg.short_id(layer["digest"])
-            if unpack is None or (snaps is not None and snaps.exists(chains[i])):
-                if dl:
-                    dl.wait()
-                    self.ch.status("Pull complete", ident)
-                continue
-            self._unpack_one(unpack, layer, ids[i], chains[i - 1] if i else None, dl, ident)
+            with _chain_lock(chains[i]):   # two pulls sharing a layer unpack it once
+                if unpack is None or (snaps is not None and snaps.exists(chains[i])):
+                    if dl:
+                        dl.wait()
+                        self.ch.status("Pull complete", ident)
+                    continue
+                self._unpack_one(unpack, layer, ids[i], chains[i - 1] if i else None, dl, ident)
 
     def _unpack_one(self, unpack, layer, diff_id, parent, dl, ident) -> None:
         def on_read(pos: int, total: int) -> None:

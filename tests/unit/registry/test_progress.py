@@ -68,3 +68,20 @@ def test_stream_error_raises_and_aux_is_returned():
     assert aux == [{"Tag": "1"}]
     with pytest.raises(StreamError, match="bad thing"):
         render([progress.error("bad thing")], io.StringIO(), tty=False)
+
+
+def test_closing_the_stream_stops_the_worker():
+    import threading
+    stopped = threading.Event()
+
+    def work(ch):
+        try:
+            while True:
+                ch.status("Downloading", "abc")
+        except progress.Cancelled:
+            stopped.set()
+            raise
+    stream = progress.run_streaming(work)
+    assert next(stream)["status"] == "Downloading"
+    stream.close()
+    assert stopped.wait(10)

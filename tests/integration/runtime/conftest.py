@@ -114,11 +114,25 @@ class Harness:
             json.dump(config, f)
         return path
 
-    def cmd(self, *args: str, check: bool = False, timeout: int = 30, **kw):
+    def cmd(self, *args: str, check: bool = False, timeout: int = 20, **kw):
         proc = subprocess.run([self.binary, "--root", self.root, *args], capture_output=True,
                               text=True, timeout=timeout, **kw)
         if check and proc.returncode != 0:
             raise AssertionError(f"{self.name} {' '.join(args)} failed: {proc.stderr}")
+        return proc
+
+    def create(self, cid: str, bundle: str, *extra: str, check: bool = True):
+        """``create``: the init keeps the stdio it is given, so give it files, not
+        pipes (a pipe would stay open until the container exits)."""
+        out = os.path.join(self.tmp, f"{cid}.out")
+        with open(out, "w") as f:
+            proc = subprocess.run([self.binary, "--root", self.root, "create", "--bundle",
+                                   bundle, *extra, cid], stdin=subprocess.DEVNULL,
+                                  stdout=f, stderr=f, timeout=30)
+        with open(out) as f:
+            proc.stderr = f.read()
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{self.name} create failed: {proc.stderr}")
         return proc
 
     def run(self, args: list[str], edit=None):
@@ -129,8 +143,7 @@ class Harness:
     def started(self, args: list[str], edit=None) -> str:
         """create + start a container running ``args``; returns its ID."""
         cid = self.new_id()
-        self.cmd("create", "--bundle", self.bundle(args, cid, edit), cid, check=True,
-                 stdin=subprocess.DEVNULL, stdout=None)
+        self.create(cid, self.bundle(args, cid, edit))
         self.cmd("start", cid, check=True)
         return cid
 

@@ -148,3 +148,22 @@ def remove_container_link(netns_path: str, ifname: str) -> None:
                     raise
 
     netns.run_in(netns_path, body)
+
+
+def forget_udp_flows(host_ports: list[int]) -> int:
+    """Delete conntrack entries of UDP flows to the given host ports: UDP has no end,
+    so a client that keeps its source port would stay NAT'd to a container that is
+    gone (docker does the same). Returns how many entries went."""
+    from pyroute2 import Conntrack
+    from pyroute2.netlink.nfnetlink.nfctsocket import NFCTAttrTuple
+    gone = 0
+    with Conntrack() as ct:
+        for port in host_ports:
+            wanted = NFCTAttrTuple(proto=socket.IPPROTO_UDP, dport=port)
+            for entry in list(ct.dump_entries(tuple_orig=wanted)):
+                try:
+                    ct.delete(entry)
+                    gone += 1
+                except NetlinkError:
+                    pass  # expired meanwhile
+    return gone

@@ -20,10 +20,6 @@ from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.network import ipam, portmap, portspec
 
 BUILTIN_MODES = ("host", "none")
-HOSTS_HEADER = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback",
-                "fe00::\tip6-localnet", "ff00::\tip6-mcastprefix", "ff02::1\tip6-allnodes",
-                "ff02::2\tip6-allrouters"]
-
 
 def normalize_mode(mode: str | None) -> str:
     return "bridge" if mode in (None, "", "default") else mode
@@ -167,15 +163,14 @@ class SandboxMixin:
         except OSError:
             self._delete_port_rows(cid)  # a rule was missing: rebuild the exact set instead
             self.rebuild_rules()
-        for m in getattr(pending, "maps", []):
+        maps = getattr(pending, "maps", [])
+        udp = [m.host_port for m in maps if m.proto == "udp"]
+        if udp:
+            from dockyard.network.bridge import forget_udp_flows
+            forget_udp_flows(udp)
+        for m in maps:
             self.ports.release(m.proto, m.host_ip, m.host_port)
         self._delete_port_rows(cid)
-
-    # -- settings ------------------------------------------------------------
-    def _hosts(self, hostname: str, name: str, ip: str | None) -> list[str]:
-        names = " ".join(dict.fromkeys(n for n in (hostname, name) if n))
-        return HOSTS_HEADER + ([f"{ip}\t{names}"] if ip and names else [])
-
 
 def _mapping(row: dict) -> portmap.Mapping:
     return portmap.Mapping(row["container_id"], row["proto"], row["host_ip"], row["host_port"],

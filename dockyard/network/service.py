@@ -21,7 +21,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from dockyard.errors import NotFound
-from dockyard.network import netns, portmap, portspec
+from dockyard.network import hostfiles, netns, portmap, portspec
 from dockyard.network.admin import AdminMixin
 from dockyard.network.config import NetConfig
 from dockyard.network.ports import PortReserver
@@ -102,6 +102,10 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
                 if sb["netns"]:
                     return sb["netns"]
         raise NotFound(f"container {ref} for network mode {mode} is not running")
+
+    def host_gateway(self) -> str:
+        """The host's address as containers see it (``--add-host x:host-gateway``)."""
+        return self._network("bridge")["gateway"]
 
     # -- container setup / teardown -------------------------------------------
     def check_ports(self, port_bindings: dict, exposed_ports: dict | None = None,
@@ -218,18 +222,11 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
         return out
 
     def _resolv(self, sb: dict, eps: list[dict]) -> dict:
-        from dockyard.network.dns import upstream_servers
-        search, options = _host_resolv_extras()
         primary = self._network(eps[0]["network_id"]) if eps else None
-        if primary and not primary.get("builtin"):
-            dns = [primary["gateway"]]
-        elif sb.get("mode") == "host":
-            dns = _host_nameservers()
-        else:
-            dns = upstream_servers() or ["8.8.8.8", "8.8.4.4"]
+        embedded = primary["gateway"] if primary and not primary.get("builtin") else None
         ip = eps[0]["ip"] if eps else None
-        return {"EtcHosts": self._hosts(sb.get("hostname", ""), sb.get("name", ""), ip),
-                "DNS": dns, "DNSSearch": search, "DNSOptions": options}
+        return hostfiles.container_files(sb.get("hostname", ""), sb.get("name", ""), ip,
+                                         embedded, sb.get("mode") == "host")
 
     # -- daemon start / stop -------------------------------------------------------
     def recover(self) -> None:
@@ -306,25 +303,3 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
             if self._links is not None:
                 self._links.close()
                 self._links = None
-
-
-def _read_resolv() -> list[list[str]]:
-    try:
-        with open("/etc/resolv.conf") as f:
-            return [line.split() for line in f if line.strip() and not line.startswith("#")]
-    except OSError:
-        return []
-
-
-def _host_resolv_extras() -> tuple[list[str], list[str]]:
-    search, options = [], []
-    for words in _read_resolv():
-        if words[0] in ("search", "domain"):
-            search = words[1:]
-        elif words[0] == "options":
-            options += words[1:]
-    return search, options
-
-
-def _host_nameservers() -> list[str]:
-    return [w[1] for w in _read_resolv() if w[0] == "nameserver" and len(w) > 1]

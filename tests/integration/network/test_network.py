@@ -189,3 +189,23 @@ def test_container_setup_inside_namespace(svc):
     mtu, lo, routes = netns.run_in(path, inspect)
     assert mtu == str(svc.mtu) and lo == "unknown"
     assert any(line.split()[1] == "00000000" for line in routes.splitlines()[1:])
+
+
+def test_udp_flow_follows_the_port_to_a_new_container(svc):
+    """A client keeping its source port must reach the new container, not the old one."""
+    port = free_port()
+    first, path, _ = new_container(svc, "udp1", ports={"53/udp": [{"HostPort": str(port)}]})
+    sock = serve_udp_echo(path, 53)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+        c.settimeout(5)
+        c.sendto(b"one", ("127.0.0.1", port))
+        assert c.recv(100) == b"echo:one"
+        sock.close()
+        svc.teardown_container(first)
+        second, path2, _ = new_container(svc, "udp2", ports={"53/udp": [{"HostPort": str(port)}]})
+        sock2 = serve_udp_echo(path2, 53)
+        try:
+            c.sendto(b"two", ("127.0.0.1", port))
+            assert c.recv(100) == b"echo:two"
+        finally:
+            sock2.close()

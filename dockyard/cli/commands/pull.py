@@ -19,6 +19,9 @@ def run(args, client) -> int:
     ref = reference.parse(args.name, default_tag=not args.all_tags)
     if args.all_tags and (ref.tag or ref.digest):
         raise CommandError("tag can't be used with --all-tags/-a", 1)
+    if not args.all_tags and not args.quiet and ref.tag == "latest" and \
+            not args.name.endswith(":latest"):
+        print("Using default tag: latest")
     params = {"fromImage": ref.name, "tag": ref.digest or ref.tag, "platform": args.platform}
     auth = config.get_credentials(ref.domain)
     headers = {"X-Registry-Auth": config.encode_auth_header(auth)}

@@ -30,8 +30,9 @@ READ_TIMEOUT = 60.0
 BLOCK = 1 << 20                       # socket send/receive block: big buffers, fewer syscalls
 RETRY_STATUS = {429, 500, 502, 503, 504}
 RETRIES = 4
-_TRANSIENT = (ConnectionError, http.client.RemoteDisconnected, http.client.IncompleteRead,
-              http.client.BadStatusLine, socket.timeout, BrokenPipeError)
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ssl.SSLEOFError)
+_TRANSIENT = (ConnectionError, http.client.IncompleteRead, http.client.BadStatusLine,
+              socket.timeout, ssl.SSLEOFError) + _STALE
 
 
 # docker's default: loopback registries may be plain HTTP or unverified TLS
@@ -201,7 +202,7 @@ class RegistryClient:
             try:
                 conn.request(method, path, body=body, headers=headers)
                 resp = conn.getresponse()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            except _STALE:
                 conn.close()
                 if fresh or (body is not None and not isinstance(body, (bytes, bytearray))):
                     raise

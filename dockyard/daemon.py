@@ -66,6 +66,8 @@ def open_listeners(args) -> list[socket.socket]:
 
 def setup_logging(args) -> None:
     level = logging.DEBUG if args.debug else logging.INFO
+    if args.log_file:
+        os.makedirs(os.path.dirname(os.path.abspath(args.log_file)), exist_ok=True)
     handler = logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -23,6 +23,12 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+def pytest_terminal_summary(terminalreporter):
+    from tests.helpers.tally import summary_lines
+    for line in summary_lines():
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def busybox_tar(tmp_path_factory) -> str:
     """Path to a rootfs tar with busybox and its applet links (≈1-2 MB)."""

@@ -26,6 +26,7 @@ def dockyard_bin(name: str) -> str:
 class Daemon:
     def __init__(self, base: str | None = None, runtime: str | None = None):
         self.base = base or tempfile.mkdtemp(prefix="dockyard-test-")
+        os.makedirs(self.base, exist_ok=True)
         self.data_root = os.path.join(self.base, "data")
         self.exec_root = os.path.join(self.base, "run")
         self.socket = os.path.join(self.base, "dockyard.sock")

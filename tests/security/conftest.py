@@ -6,6 +6,8 @@ import tarfile
 
 import pytest
 
+from tests.helpers.tally import PROBES
+
 HERE = os.path.dirname(__file__)
 
 
@@ -32,30 +34,12 @@ def probe_image(daemon, busybox_tar, probe_bin, tmp_path_factory) -> str:
 
 
 class Tally:
-    """Counts probes tried/blocked across the session; printed at the end."""
-
-    def __init__(self):
-        self.rows: list[tuple[str, str, str]] = []
+    """Records each probe's verdict in the session-wide tally (tests/helpers/tally.py)."""
 
     def add(self, engine: str, name: str, verdict: str) -> None:
-        self.rows.append((engine, name, verdict))
-
-
-TALLY = Tally()
+        PROBES.append((engine, name, verdict))
 
 
 @pytest.fixture(scope="session")
 def tally():
-    return TALLY
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not TALLY.rows:
-        return
-    tried = len(TALLY.rows)
-    blocked = sum(1 for r in TALLY.rows if r[2] == "BLOCKED")
-    terminalreporter.write_line(f"security probes: {tried} tried, {blocked} blocked, "
-                                f"{tried - blocked} escaped")
-    for engine, name, verdict in TALLY.rows:
-        if verdict != "BLOCKED":
-            terminalreporter.write_line(f"  {verdict} {engine} {name}")
+    return Tally()

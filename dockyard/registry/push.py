@@ -7,7 +7,8 @@ Per layer, cheapest first:
    know another repository on the same registry holds the blob → "Mounted from x".
 3. Upload: small blobs monolithic (POST, then PUT with the body); large ones in
    chunks (PATCH with ``Content-Range``, then PUT ``?digest=``). A chunk that fails
-   is resumed from the offset the registry reports (``GET`` upload status).
+   is resumed from the offset the registry reports (``GET`` upload status), or the
+   upload starts over in a new session when the registry has dropped the old one.
 
 Blobs come straight from the content store with their known digests: nothing is
 hashed again. The manifest goes last, so a registry never sees a tag whose blobs
@@ -140,6 +141,9 @@ class Pusher:
                 return None
             if r.status == 202 and loc:
                 return loc
+        return self._new_upload(digest)
+
+    def _new_upload(self, digest: str) -> str:
         r = self.client.request("POST", f"/v2/{self.repo}/blobs/uploads/", scope=self.scope,
                                 body=b"")
         check(r, f"starting upload of {digest} to {self.ref.name}", ok=(202,))
@@ -171,7 +175,7 @@ class Pusher:
                         raise Unavailable(f"upload of {digest} to {self.client.host} failed "
                                           f"at byte {offset}: {e}") from e
                     time.sleep(0.2 * 2 ** attempt)
-                    location, offset = self._upload_status(location)
+                    location, offset = self._resume_point(location, digest)
         r = self.client.request("PUT", self._with_digest(location, digest), scope=self.scope,
                                 body=b"")
         check(r, f"finishing upload of {digest} to {self.ref.name}", ok=(201,))
@@ -188,6 +192,14 @@ class Pusher:
         check(r, f"uploading to {self.ref.name}", ok=(202,))
         r.body()
         return r.headers.get("location", location)
+
+    def _resume_point(self, location: str, digest: str) -> tuple[str, int]:
+        """Continue where the registry stands, or start over when it lost the session
+        (distribution refuses a session whose last chunk broke half-way)."""
+        try:
+            return self._upload_status(location)
+        except DockyardError:
+            return self._new_upload(digest), 0
 
     def _upload_status(self, location: str) -> tuple[str, int]:
         """Where a broken upload stands: (location, next offset) from its ``Range``."""

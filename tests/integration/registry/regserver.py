@@ -171,7 +171,8 @@ class TokenServer:
 
 class Proxy:
     """TCP proxy to a registry; ``mode`` "corrupt" flips a byte of the first big blob
-    response, "cut" closes it half-way (once), anything else forwards untouched."""
+    response, "cut" closes it half-way, "cut_upload" cuts a big upload (``times`` times);
+    anything else forwards untouched."""
 
     def __init__(self, target_port: int, mode: str = "pass", times: int = 1):
         self.target, self.mode, self.times = target_port, mode, times
@@ -198,6 +199,11 @@ class Proxy:
         try:
             while data := src.recv(65536):
                 seen += len(data)
+                if self.mode == "cut_upload" and not from_registry and self.times > 0 \
+                        and seen > 1_500_000:
+                    self.times -= 1
+                    dst.sendall(data[: len(data) // 2])
+                    break
                 if from_registry and self.times > 0 and seen > 200_000:
                     if self.mode == "corrupt":
                         self.times -= 1

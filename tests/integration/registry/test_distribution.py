@@ -371,3 +371,16 @@ def test_transient_503s_are_retried(registry, src, dst):
         front.stop()
     assert sum(1 for _, _, code in front.log if code == 503) == 4
     assert len(dst.images.added) == 1
+
+
+def test_cut_upload_is_resumed_or_started_over(registry, src, dst, monkeypatch):
+    monkeypatch.setattr(push_mod, "MONOLITHIC_MAX", 0)
+    monkeypatch.setattr(push_mod, "CHUNK", 1 << 20)
+    proxy = Proxy(registry.port, "cut_upload", times=1)
+    try:
+        push(src, proxy.host, "resumed:1", src.image)
+        assert proxy.times == 0
+    finally:
+        proxy.stop()
+    pull(dst, registry.host, "resumed:1")
+    assert all(dst.content.verify(d) for d, _, _ in src.image[3])

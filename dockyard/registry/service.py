@@ -117,7 +117,11 @@ class RegistryService:
         ref = reference.parse(f"{ref.name}:{tag or ref.tag or 'latest'}") if not ref.digest else ref
         if ref.digest:
             raise InvalidArgument(f"cannot push a digest reference: {name}")
-        image = self.engine.images.get(str(ref))
+        try:
+            image = self.engine.images.get(str(ref))
+        except NotFound:
+            raise NotFound(f"An image does not exist locally with the tag: "
+                           f"{ref.familiar_name}") from None
         image_id = getattr(image, "id", None) or image["Id"]
         return run_streaming(self._push_work, ref, image_id, auth)
 

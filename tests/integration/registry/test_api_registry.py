@@ -125,3 +125,15 @@ def test_pull_by_digest_quiet_and_all_tags(daemon, registry, env):
 def test_search_says_it_is_not_supported(daemon, env):
     p = run(env, "search", "node")
     assert p.returncode == 1 and "search is not supported" in p.stderr
+
+
+def test_push_errors_are_one_clear_line(daemon, registry, env):
+    p = run(env, "push", f"{registry.host}/not/here:1")
+    assert p.returncode == 1
+    assert "An image does not exist locally with the tag: " + f"{registry.host}/not/here" in p.stderr
+    from tests.integration.registry.regserver import free_port
+    gone = f"127.0.0.1:{free_port()}/x/bb:1"
+    ok(run(env, "tag", "busybox:latest", gone))
+    p = run(env, "push", gone)
+    assert p.returncode == 1 and f"cannot reach registry {gone.split('/')[0]}" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1

@@ -155,7 +155,7 @@ class FsMixin:
                     out.append({"Path": rel, "Kind": 0})
                 else:
                     out.append({"Path": rel, "Kind": 1})
-        return sorted(out, key=lambda c: c["Path"])
+        return _hide_mountpoints(out)
 
     # -- commit ------------------------------------------------------------------------
     def commit(self, ref: str, repo: str = "", tag: str = "", comment: str = "",
@@ -189,6 +189,24 @@ class FsMixin:
                 self.unpause(rec["Id"])
         self._emit("commit", rec, comment=comment)
         return image_id
+
+
+# created by the runtime as bind-mount targets; docker keeps them in a hidden init layer
+MOUNT_TARGETS = {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/.dockerenv"}
+
+
+def _hide_mountpoints(changes: list[dict]) -> list[dict]:
+    """Drop the mount targets, and a "modified" parent whose only changes were those."""
+    kept = [c for c in changes if c["Path"] not in MOUNT_TARGETS]
+    paths = {c["Path"] for c in kept}
+    out = []
+    for c in kept:
+        children = [p for p in paths if p.startswith(c["Path"].rstrip("/") + "/")]
+        touched_only_targets = c["Kind"] == 0 and not children and any(
+            t.startswith(c["Path"].rstrip("/") + "/") for t in MOUNT_TARGETS)
+        if not touched_only_targets:
+            out.append(c)
+    return sorted(out, key=lambda c: c["Path"])
 
 
 def _lowerdirs(m: dict) -> list[str]:

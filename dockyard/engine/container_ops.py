@@ -38,6 +38,12 @@ class OpsMixin:
             self._set_state(rec, Error=str(e), ExitCode=code)
             raise
         self._emit("start", rec)
+        self._watch_health(rec)
+
+    def _watch_health(self, rec: dict) -> None:
+        from dockyard.engine.health import HealthMonitor, probe_args
+        if probe_args((rec["Config"].get("Healthcheck") or {}).get("Test")):
+            HealthMonitor(self, rec["Id"]).start()
 
     def _start(self, rec: dict) -> None:
         cid, hc, cfg = rec["Id"], rec["HostConfig"], rec["Config"]

@@ -237,10 +237,23 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
             if p and p["status"] in ("running", "restarting"):
                 if p["status"] == "restarting":
                     self._set_state(rec, Status="restarting")
+                else:
+                    self._watch_health(rec)
                 continue
             code, fin = self._exit_record(rec, p)
             self._set_state(rec, Status="exited", ExitCode=code, FinishedAt=fin, Pid=0)
             self._after_exit(rec, restarting=False)
+            if p is None and rec["HostConfig"]["RestartPolicy"]["Name"] in ("always",
+                                                                           "unless-stopped"):
+                # the supervisor itself is new (e.g. after a reboot): docker starts these again
+                threading.Thread(target=self._restart_lost, args=(rec["Id"],),
+                                 daemon=True).start()
+
+    def _restart_lost(self, cid: str) -> None:
+        try:
+            self.start(cid)
+        except Exception:
+            log.exception("restarting %s after the supervisor was lost", cid)
 
     def _exit_record(self, rec: dict, p: dict | None) -> tuple[int, str]:
         if p and p.get("exit_code") is not None:
@@ -276,6 +289,7 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
             self._set_state(rec, Status="running", Pid=ev.get("pid", 0),
                             StartedAt=ev.get("started_at") or rfc3339nano())
             self._emit("start", rec)
+            self._watch_health(rec)
 
     def _after_exit(self, rec: dict, restarting: bool) -> None:
         if restarting:

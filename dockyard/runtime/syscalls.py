@@ -142,8 +142,8 @@ class Linux:
     def close_range(self, first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
         ret = self._libc.syscall(ctypes.c_long(self._nr_close_range), ctypes.c_uint(first),
                                  ctypes.c_uint(last), ctypes.c_uint(flags))
-        if ret == -1:  # kernel < 5.9: close one by one (fds are few here)
-            os.closerange(first, 65536)
+        if ret == -1:  # kernel < 5.9: close one by one
+            os.closerange(first, min(last, 1 << 20) + 1)
 
     def pidfd_open(self, pid: int) -> int:
         ret = self._libc.syscall(ctypes.c_long(self._nr_pidfd_open), ctypes.c_int(pid),

@@ -56,9 +56,15 @@ def make_dirs(base: str, rel: str, created: list[str], init=None) -> str:
     return path
 
 
-def remove_dirs(created: list[str], leaves: set[str]) -> None:
-    """rmdir what we created, deepest first; a shared parent still in use stays."""
-    for path in sorted(created, key=len, reverse=True):
+def remove_dirs(created: list[str], leaves: set[str], depth: int = 0) -> None:
+    """rmdir what we created, deepest first, then up to ``depth`` now-empty parents
+    of each leaf (another container may have made them); a parent in use stays."""
+    parents = set()
+    for leaf in leaves:
+        for _ in range(depth):
+            leaf = os.path.dirname(leaf)
+            parents.add(leaf)
+    for path in sorted(set(created) | parents, key=len, reverse=True):
         for attempt in range(50):
             try:
                 os.rmdir(path)

@@ -91,7 +91,8 @@ class V1Manager:
         }
 
     def destroy(self) -> None:
-        remove_dirs(self.created, set(self.dirs.values()))
+        depth = len([p for p in self.path.split("/") if p]) - 1
+        remove_dirs(self.created, set(self.dirs.values()), depth)
         self.created = []
 
     def to_state(self) -> dict:

@@ -114,7 +114,7 @@ class V2Manager:
         }
 
     def destroy(self) -> None:
-        remove_dirs(self.created, {self.dir})
+        remove_dirs(self.created, {self.dir}, len([p for p in self.path.split("/") if p]) - 1)
         self.created = []
 
     def to_state(self) -> dict:

@@ -44,12 +44,12 @@ def resolve_executable(process: dict) -> str:
 def close_host_fds(keep: tuple[int, ...]) -> None:
     """Close every fd but stdio and ``keep``: no host file or directory may stay
     reachable through /proc/self/fd (CVE-2024-21626)."""
-    lo = 3
+    sys_, lo = sc.get(), 3
     for fd in sorted(k for k in keep if k >= 3):
         if fd > lo:
-            os.closerange(lo, fd)
+            sys_.close_range(lo, fd - 1)
         lo = fd + 1
-    sc.get().close_range(lo)
+    sys_.close_range(lo)
 
 
 def finalize_process(process: dict, config: dict, opts: dict, keep: tuple[int, ...]) -> None:

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(busybox-static runc iptables iproute2 docker-registry skopeo umoci apache2-utils
       openssl curl ca-certificates mmdebstrap xz-utils docker-compose)
+PKGS+=(tini)  # static init that `run --init` bind-mounts as /sbin/docker-init
 PKGS+=(${DOCKYARD_EXTRA_PKGS:-})
 missing=()
 for p in "${PKGS[@]}"; do

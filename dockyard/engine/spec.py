@@ -55,7 +55,8 @@ def build(ctr: dict, image_config: dict, paths: dict) -> dict:
     caps = capabilities(host.get("CapAdd"), host.get("CapDrop"), privileged)
     return {
         "ociVersion": "1.0.2",
-        "process": process(cfg, image_config, paths["user"], caps, privileged),
+        "process": process(cfg, image_config, paths["user"], caps, privileged,
+                           bool(host.get("Init"))),
         "root": {"path": paths["rootfs"], "readonly": bool(host.get("ReadonlyRootfs"))},
         "hostname": cfg.get("Hostname") or ctr["Id"][:12],
         "mounts": mounts(paths, privileged),
@@ -63,8 +64,26 @@ def build(ctr: dict, image_config: dict, paths: dict) -> dict:
     }
 
 
-def process(cfg: dict, image_cfg: dict, user: dict, caps: list[str], privileged: bool) -> dict:
+INIT_PATH = "/sbin/docker-init"
+INIT_CANDIDATES = ("/usr/bin/tini-static", "/usr/libexec/docker/docker-init",
+                   "/usr/bin/docker-init")
+
+
+def init_binary() -> str:
+    """A static init (tini) for ``--init``; InvalidArgument when none is installed."""
+    for path in INIT_CANDIDATES:
+        if os.path.exists(path):
+            return path
+    from dockyard.errors import InvalidArgument
+    raise InvalidArgument("--init needs a static init binary (Debian: tini), none found in "
+                          + ", ".join(INIT_CANDIDATES))
+
+
+def process(cfg: dict, image_cfg: dict, user: dict, caps: list[str], privileged: bool,
+            init: bool = False) -> dict:
     args = list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
+    if init:  # docker's --init: tini as pid 1 reaps zombies and forwards signals
+        args = [INIT_PATH, "--"] + args
     env = merge_env(image_cfg.get("Env") or [], cfg.get("Env") or [])
     env.setdefault("PATH", DEFAULT_PATH)
     env["HOSTNAME"] = cfg.get("Hostname") or ""
@@ -140,6 +159,9 @@ def mounts(paths: dict, privileged: bool) -> list[dict]:
         if paths.get(key) and dest not in user_dests:
             out.append({"destination": dest, "type": "bind", "source": paths[key],
                         "options": ["rbind", "rprivate"]})
+    if paths.get("init"):
+        out.append({"destination": INIT_PATH, "type": "bind", "source": paths["init"],
+                    "options": ["rbind", "ro", "rprivate"]})
     return out + list(paths.get("mounts", []))
 
 

@@ -86,3 +86,21 @@ def test_publish_and_port(daemon, ctr):
                check=True)
     assert daemon.cli("port", n).stdout.strip() == "80/tcp -> 127.0.0.1:18080"
     assert "127.0.0.1:18080->80/tcp" in daemon.cli("ps", "--filter", f"name={n}").stdout
+
+
+def test_init_is_pid_1(daemon):
+    r = daemon.cli("run", "--rm", "--init", "busybox", "cat", "/proc/1/cmdline")
+    assert r.returncode == 0 and r.stdout.startswith("/sbin/docker-init")
+
+
+def test_health_check_turns_healthy(daemon, ctr):
+    n = ctr.name("hc")
+    daemon.cli("run", "-d", "--name", n, "--health-cmd", "test -f /tmp/ok",
+               "--health-interval", "200ms", "--health-retries", "1", "busybox", "sh", "-c",
+               "touch /tmp/ok; exec sleep 1000", check=True)
+    while daemon.cli("inspect", "-f", "{{.State.Health.Status}}", n).stdout.strip() != "healthy":
+        pass
+    assert "(healthy)" in daemon.cli("ps", "--filter", f"name={n}").stdout
+    daemon.cli("exec", n, "rm", "/tmp/ok", check=True)
+    while daemon.cli("inspect", "-f", "{{.State.Health.Status}}", n).stdout.strip() != "unhealthy":
+        pass

@@ -25,7 +25,7 @@ def normalize_mode(mode: str | None) -> str:
     return "bridge" if mode in (None, "", "default") else mode
 
 
-def _aliases(cfg: dict, where: str) -> list[str]:
+def check_aliases(cfg: dict, where: str) -> list[str]:
     aliases = [a for a in (cfg.get("Aliases") or []) if a]
     dup = {a for a in aliases if aliases.count(a) > 1}
     if dup:
@@ -85,7 +85,7 @@ class SandboxMixin:
                ifname: str) -> dict:
         """Bridge ready, address leased and endpoint recorded; undo on ``stack``."""
         self._realize(net)
-        ep = self._allocate(net, cid, cfg, ifname, _aliases(cfg, net["name"]))
+        ep = self._allocate(net, cid, cfg, ifname, check_aliases(cfg, net["name"]))
         stack.callback(self._drop_endpoint, ep)
         return ep
 
@@ -200,7 +200,7 @@ class ConnectMixin:
             if net["driver"] != "bridge":
                 raise InvalidArgument(f"container cannot be connected to network {net['name']}")
             cid = self._container_id(container)
-            _aliases(cfg, net["name"])
+            check_aliases(cfg, net["name"])
             sb = self.store.sandbox(cid)
             if sb and (sb["mode"] in BUILTIN_MODES or sb["mode"].startswith("container:")):
                 raise Conflict("container sharing network namespace with another container or "

@@ -20,12 +20,13 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from dockyard.errors import NotFound
+from dockyard.errors import InvalidArgument, NotFound
 from dockyard.network import hostfiles, netns, portmap, portspec
 from dockyard.network.admin import AdminMixin
 from dockyard.network.config import NetConfig
 from dockyard.network.ports import PortReserver
-from dockyard.network.sandbox import BUILTIN_MODES, ConnectMixin, SandboxMixin, normalize_mode
+from dockyard.network.sandbox import (BUILTIN_MODES, ConnectMixin, SandboxMixin, check_aliases,
+                                      normalize_mode)
 from dockyard.network.views import empty_endpoint, endpoint_settings, ports_settings
 from dockyard.network.store import NetStore
 
@@ -115,6 +116,26 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
             if b.host_lo and b.host_lo == b.host_hi:
                 self.ports.take(b.proto, b.host_ip, b.host_lo)
                 self.ports.release(b.proto, b.host_ip, b.host_lo)
+
+    def validate_create(self, network_mode: str | None, endpoints: dict | None,
+                        port_bindings: dict | None = None, exposed_ports: dict | None = None,
+                        publish_all: bool = False) -> None:
+        """Check a container's network config at create time, so ``create`` fails (not
+        ``start``): unknown network → NotFound; bad port, alias or ip → InvalidArgument."""
+        mode = normalize_mode(network_mode)
+        portspec.bindings(port_bindings, exposed_ports, publish_all)
+        if mode in BUILTIN_MODES or mode.startswith("container:"):
+            return
+        for ref, cfg in {mode: {}, **(endpoints or {})}.items():
+            net = self._network(ref)
+            cfg = cfg or {}
+            if net.get("builtin") and cfg.get("Aliases"):
+                raise InvalidArgument("network-scoped aliases are supported only for containers "
+                                      "in user defined networks")
+            if net.get("builtin") and (cfg.get("IPAMConfig") or {}).get("IPv4Address"):
+                raise InvalidArgument("user specified IP address is supported only on user "
+                                      "defined networks")
+            check_aliases(cfg, net["name"])
 
     def setup_container(self, container_id: str, netns_path: str | None, name: str,
                         hostname: str, network_mode: str, endpoints: dict | None,

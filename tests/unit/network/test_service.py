@@ -202,3 +202,20 @@ def test_close_removes_bridges_and_chains_when_unused(svc):
     svc.close()
     assert not [n for n, link in links.links.items() if link["kind"] == "bridge"]
     assert svc.batches[-1].startswith("remove DY")
+
+
+def test_validate_create(svc):
+    svc.create_network("app")
+    svc.validate_create("app", {"app": {"Aliases": ["a"]}}, {"80/tcp": [{"HostPort": "80"}]})
+    svc.validate_create("default", {"default": {}})
+    svc.validate_create("host", {})
+    with pytest.raises(NotFound, match="network nonet not found"):
+        svc.validate_create("nonet", {})
+    with pytest.raises(NotFound, match="network other not found"):
+        svc.validate_create("app", {"other": {}})
+    with pytest.raises(InvalidArgument, match="aliases"):
+        svc.validate_create("default", {"default": {"Aliases": ["x"]}})
+    with pytest.raises(InvalidArgument, match="user defined"):
+        svc.validate_create("bridge", {"bridge": {"IPAMConfig": {"IPv4Address": "1.2.3.4"}}})
+    with pytest.raises(InvalidArgument, match="protocol"):
+        svc.validate_create("app", {}, {"80/tpc": []})

@@ -1,0 +1,71 @@
+"""The in-process API the supervisor uses: the init is the caller's child."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from dockyard.runtime import Runtime
+from tests.integration.runtime.conftest import base_config
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def lib(tmp_path, busybox_rootfs):
+    rt = Runtime(str(tmp_path / "state"))
+    made = []
+
+    def bundle(args, cid):
+        import json
+        path = tmp_path / cid
+        path.mkdir()
+        config = base_config(args, cid)
+        config["root"]["path"] = busybox_rootfs
+        (path / "config.json").write_text(json.dumps(config))
+        made.append(cid)
+        return str(path)
+    yield rt, bundle
+    for cid in made:
+        try:
+            rt.delete(cid, force=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+def test_create_start_wait_with_stdio(lib):
+    rt, bundle = lib
+    r, w = os.pipe()
+    pid = rt.create("lib1", bundle(["sh", "-c", "echo hello; exit 3"], "lib1"),
+                    stdio=(os.open(os.devnull, os.O_RDONLY), w, w))
+    os.close(w)
+    assert os.waitpid(pid, os.WNOHANG) == (0, 0)  # our child, still waiting on start
+    assert rt.state("lib1")["status"] == "created"
+    rt.start("lib1")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 3
+    assert os.read(r, 100) == b"hello\n"
+    os.close(r)
+    assert rt.state("lib1")["status"] == "stopped"
+    rt.delete("lib1")
+    assert rt.list() == []
+
+
+def test_exec_returns_a_child_pid(lib):
+    rt, bundle = lib
+    pid = rt.create("lib2", bundle(["sleep", "60"], "lib2"))
+    rt.start("lib2")
+    r, w = os.pipe()
+    epid = rt.exec("lib2", {"args": ["hostname"], "cwd": "/", "env": ["PATH=/bin"]},
+                   stdio=(os.open(os.devnull, os.O_RDONLY), w, w))
+    os.close(w)
+    _, status = os.waitpid(epid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert os.read(r, 100) == b"probe\n"
+    os.close(r)
+    assert set(rt.ps("lib2")) == {pid}
+    stats = rt.stats("lib2")
+    assert stats["pids"]["current"] >= 1 and stats["memory"]["usage"]["usage"] > 0
+    rt.kill("lib2", "KILL")
+    os.waitpid(pid, 0)
+    rt.delete("lib2")

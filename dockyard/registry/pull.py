@@ -180,8 +180,13 @@ class Puller:
             stream = dl.follow(on_read)
         else:
             stream = self.engine.content.open(layer["digest"])
-        with stream:
-            got, _ = unpack(stream, layer["mediaType"], parent)
+        try:
+            with stream:
+                got, _ = unpack(stream, layer["mediaType"], parent)
+        except Exception:
+            if dl is not None:
+                dl.wait()   # a failed download explains a failed unpack best: raise its error
+            raise
         if dl is not None:
             dl.wait()
         if got != diff_id:

@@ -137,3 +137,40 @@ def test_push_errors_are_one_clear_line(daemon, registry, env):
     p = run(env, "push", gone)
     assert p.returncode == 1 and f"cannot reach registry {gone.split('/')[0]}" in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
+
+
+def _unique_image_tar(path) -> str:
+    """A one-file rootfs tar of compressible text no other test has."""
+    import base64
+    import io
+    import os
+    import tarfile
+    data = base64.b64encode(os.urandom(1_500_000))
+    with tarfile.open(path, "w") as tf:
+        ti = tarfile.TarInfo("data.txt")
+        ti.size = len(data)
+        tf.addfile(ti, io.BytesIO(data))
+    return str(path)
+
+
+@pytest.mark.parametrize("mode", ["corrupt", "cut"])
+def test_bad_transfer_leaves_no_image_and_a_retry_works(daemon, fresh_daemon, registry, env,
+                                                        mode, tmp_path):
+    from tests.integration.registry.regserver import Proxy
+    src = f"{registry.host}/bad/bb:{mode}"
+    ok(run(env, "import", _unique_image_tar(tmp_path / "u.tar"), src))
+    ok(run(env, "push", src))
+    env2 = dict(fresh_daemon.env, DOCKER_CONFIG=env["DOCKER_CONFIG"])
+    # the daemon tries a cut download 5 times: cut them all, then let the retry through
+    proxy = Proxy(registry.port, mode, times=1 if mode == "corrupt" else 5)
+    try:
+        name = f"{proxy.host}/bad/bb:{mode}"
+        p = run(env2, "pull", name)
+        assert p.returncode == 1, p.stdout
+        want = "verification failed" if mode == "corrupt" else "broke after"
+        assert want in p.stderr and len(p.stderr.strip().splitlines()) == 1
+        assert name not in ok(run(env2, "images", "--format", "{{.Repository}}:{{.Tag}}"))
+        out = ok(run(env2, "pull", name))
+        assert "Downloaded newer image" in out
+    finally:
+        proxy.stop()

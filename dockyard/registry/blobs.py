@@ -79,7 +79,7 @@ class BlobDownload:
                 if attempt >= ATTEMPTS or self.cancelled.is_set():
                     raise Unavailable(f"download of {self.digest} from {self.client.host} broke "
                                       f"after {self.written} of {self.size} bytes: {e}") from e
-                time.sleep(0.2 * 2 ** attempt)
+                time.sleep(min(0.2 * 2 ** attempt, 1.0))
 
     def _stream_from(self, w, offset: int) -> None:
         headers = {"Range": f"bytes={offset}-"} if offset else {}

@@ -31,6 +31,21 @@ def resize_on_winch(resize) -> None:
         signal.signal(signal.SIGWINCH, send)
 
 
+def proxy_signals(kill) -> None:
+    """docker's --sig-proxy: SIGINT/SIGTERM/SIGHUP/SIGQUIT go to the container."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, lambda n, _f: _quiet(kill, signal.Signals(n).name))
+
+
+def _quiet(fn, *a) -> None:
+    try:
+        fn(*a)
+    except Exception:
+        pass
+
+
 def stream_io(sock: socket.socket, tty: bool, stdin: bool) -> None:
     """Copy the container's output to ours until the stream ends; our stdin to it."""
     restore = _raw_mode() if tty and stdin else None

@@ -43,7 +43,7 @@ def _start(client, cid: str, args) -> None:
 
 def _run_attached(client, cid: str, args) -> int:
     import json
-    from dockyard.cli.commands._attach import resize_on_winch, stream_io
+    from dockyard.cli.commands._attach import proxy_signals, resize_on_winch, stream_io
     params = {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(args.interactive)}
     sock = client.hijack("POST", f"/containers/{cid}/attach", params)
     waiter = _second(client).raw("POST", f"/containers/{cid}/wait",
@@ -51,6 +51,9 @@ def _run_attached(client, cid: str, args) -> int:
     _start(client, cid, args)
     if args.tty:
         resize_on_winch(lambda h, w: client.post(f"/containers/{cid}/resize", {"h": h, "w": w}))
+    else:
+        proxy_signals(lambda sig: _second(client).post(f"/containers/{cid}/kill",
+                                                       {"signal": sig}))
     try:
         stream_io(sock, args.tty, args.interactive)
     finally:

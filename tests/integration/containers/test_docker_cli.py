@@ -80,3 +80,26 @@ def test_unknown_image_message(daemon):
     r = daemon.docker("run", "--rm", "no-such-image-here")
     assert r.returncode == 125
     assert "Unable to find image 'no-such-image-here:latest' locally" in r.stderr
+
+
+def test_exec_it_under_a_pty(daemon, ctr):
+    n = ctr.name("xit")
+    daemon.docker("run", "-d", "--name", n, "busybox", "sleep", "1000", check=True)
+    cmd = f"docker exec -it {n} sh -c 'tty; exit 3'"
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"], env=dict(daemon.env),
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 3 and "/dev/pts/" in r.stdout
+
+
+def test_sigint_is_proxied_to_an_attached_container(daemon, ctr):
+    import signal
+    from tests.helpers.daemon import dockyard_bin
+    n = ctr.name("sig")
+    p = subprocess.Popen([dockyard_bin("dockyard"), "run", "--name", n, "busybox", "sh", "-c",
+                          "trap 'echo got-int; exit 9' INT; echo ready; "
+                          "while true; do sleep 0.1; done"],
+                         env=daemon.env, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "ready\n"
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 9 and "got-int" in out

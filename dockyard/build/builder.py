@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable
 
 from dockyard.build import dispatch, instructions as I, parser as P
 from dockyard.build.cache import Prober

@@ -1,9 +1,8 @@
-"""The build context: a directory (or a tar extracted into a private temp dir).
+"""A directory build context (in-process builds; COPY --from reads an image's
+rootfs through it too). Contexts that arrive as a tar are ``tarcontext.TarContext``.
 
-Safety rules: tar members with absolute names or ``..`` are rejected, nothing is
-written through a symlink, and a COPY/ADD source must resolve (lexically and
-through symlinks) to a path inside the context. Content hashes are computed once
-per file and memoized; a tar context is hashed while it is being extracted.
+A COPY/ADD source must resolve, lexically and through symlinks, to a path inside
+the context. Content hashes are computed once per file and memoized.
 """
 from __future__ import annotations
 
@@ -12,9 +11,8 @@ import hashlib
 import os
 import posixpath
 import stat
-import tarfile
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from dockyard.build import copier, dockerignore
 from dockyard.errors import InvalidArgument, NotFound
@@ -113,6 +111,19 @@ class Context:
                 yield rel, full, os.lstat(full)
             dirs.sort()
 
+    def stat(self, src: Source) -> os.stat_result:
+        return os.stat(src.path)
+
+    def data(self, src: Source) -> str:
+        """What ``copier.place_entry`` copies from: here, the file's path."""
+        return src.path
+
+    def local_path(self, src: Source) -> str:
+        return src.path
+
+    def close(self) -> None:
+        pass
+
     def file_hash(self, path: str) -> str:
         """sha256 of a regular file's content, computed once per context."""
         rel = os.path.relpath(path, self.root)
@@ -145,87 +156,3 @@ def _sha256_file(path: str) -> str:
         while chunk := f.read(CHUNK):
             h.update(chunk)
     return h.hexdigest()
-
-
-def extract_tar(fileobj: BinaryIO, dest: str) -> dict[str, str]:
-    """Extract a context tar stream into the empty private dir ``dest``.
-
-    Returns the sha256 of every regular file (hashed while written). Raises
-    InvalidArgument for a member that is absolute, climbs out with ``..``, or would
-    be written through a symlink.
-    """
-    hashes: dict[str, str] = {}
-    dest = os.path.realpath(dest)
-    try:
-        tar = tarfile.open(fileobj=fileobj, mode="r|*")
-    except tarfile.TarError as e:
-        raise InvalidArgument(f"build context is not a valid tar archive: {e}") from None
-    with tar:
-        try:
-            for member in tar:
-                _extract_member(tar, member, dest, hashes)
-        except tarfile.TarError as e:
-            raise InvalidArgument(f"build context tar is corrupt: {e}") from None
-    return hashes
-
-
-def _member_path(name: str, dest: str) -> tuple[str, str]:
-    if name.startswith("/") or ".." in name.split("/"):
-        raise InvalidArgument(f"build context tar member {name!r}: absolute or '..' paths are not allowed")
-    rel = posixpath.normpath(name)
-    if rel == ".":
-        return rel, dest
-    parent = os.path.realpath(os.path.join(dest, posixpath.dirname(rel)))
-    if parent != dest and not parent.startswith(dest + os.sep):
-        raise InvalidArgument(f"build context tar member {name!r} would be written through a symlink")
-    return rel, os.path.join(parent, posixpath.basename(rel))
-
-
-def _extract_member(tar: tarfile.TarFile, m: tarfile.TarInfo, dest: str, hashes: dict) -> None:
-    rel, path = _member_path(m.name, dest)
-    if rel == ".":
-        return
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    if m.isdir():
-        if not os.path.isdir(path) or os.path.islink(path):
-            _remove(path)
-            os.mkdir(path)
-        os.chmod(path, m.mode & 0o7777 | 0o700)
-        return
-    _remove(path)
-    if m.isreg():
-        hashes[rel] = _write_file(tar.extractfile(m), path, m.mode & 0o7777)
-    elif m.issym():
-        os.symlink(m.linkname, path)
-    elif m.islnk():
-        _hardlink(m, path, dest, hashes, rel)
-    else:
-        return  # devices and fifos have no place in a build context
-    if not m.issym():
-        os.utime(path, (m.mtime, m.mtime), follow_symlinks=False)
-
-
-def _write_file(src: BinaryIO, path: str, mode: int) -> str:
-    h = hashlib.sha256()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        while chunk := src.read(CHUNK):
-            h.update(chunk)
-            out.write(chunk)
-    os.chmod(path, mode)
-    return h.hexdigest()
-
-
-def _hardlink(m: tarfile.TarInfo, path: str, dest: str, hashes: dict, rel: str) -> None:
-    target_rel, target = _member_path(m.linkname, dest)
-    if os.path.islink(target) or not os.path.isfile(target):
-        raise InvalidArgument(f"build context tar member {m.name!r}: hard link to {m.linkname!r} "
-                              f"which is not a regular file in the context")
-    os.link(target, path)
-    if target_rel in hashes:
-        hashes[rel] = hashes[target_rel]
-
-
-def _remove(path: str) -> None:
-    if os.path.lexists(path) and not (os.path.isdir(path) and not os.path.islink(path)):
-        os.unlink(path)

@@ -69,15 +69,17 @@ def make_dirs(root: str, path: str, owner: Owner | None, mode: int = 0o755) -> s
     return host
 
 
-def copy_entry(src: str, st: os.stat_result, root: str, dest: str,
+def copy_entry(src, st: os.stat_result, root: str, dest: str,
                owner: Owner, chmod: int | None) -> None:
     """Copy one context entry (file, dir, symlink) to rootfs path ``dest``."""
     host = resolve_in_root(root, posixpath.dirname(dest))
     place_entry(src, st, os.path.join(host, posixpath.basename(dest)), owner, chmod)
 
 
-def place_entry(src: str, st: os.stat_result, target: str, owner: Owner, chmod: int | None) -> None:
+def place_entry(src, st: os.stat_result, target: str, owner: Owner, chmod: int | None) -> None:
     """Copy one entry to host path ``target``, whose parent is already resolved in-root.
+
+    ``src`` is a path, or a tar context's ``TarData`` (fd, offset, size, linkname).
 
     A directory entry always ends up a real directory (a symlink in its place is
     replaced), so it is safe to use as the resolved parent of its own children.
@@ -93,7 +95,7 @@ def place_entry(src: str, st: os.stat_result, target: str, owner: Owner, chmod: 
         os.chmod(target, mode)
     elif stat.S_ISLNK(st.st_mode):
         _remove_existing(target, keep_dir=False)
-        os.symlink(os.readlink(src), target)
+        os.symlink(os.readlink(src) if isinstance(src, str) else src.linkname, target)
     else:
         return  # sockets, fifos, devices are not copied
     os.lchown(target, owner.uid, owner.gid)
@@ -101,22 +103,30 @@ def place_entry(src: str, st: os.stat_result, target: str, owner: Owner, chmod: 
         os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _copy_file(src: str, target: str, mode: int, owner: Owner, st: os.stat_result) -> None:
+def _copy_file(src, target: str, mode: int, owner: Owner, st: os.stat_result) -> None:
     """Create ``target`` (never through a symlink) with ``src``'s bytes, owner and times."""
     out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        with open(src, "rb") as f:
-            offset = 0
-            while offset < st.st_size:  # sendfile: the kernel copies, Python never sees the bytes
-                n = os.sendfile(out, f.fileno(), offset, st.st_size - offset)
-                if n == 0:
-                    break
-                offset += n
+        if isinstance(src, str):
+            with open(src, "rb") as f:
+                _sendfile(out, f.fileno(), 0, st.st_size)
+        else:  # a member of a tar context: its bytes at an offset in the tar file
+            _sendfile(out, src.fd, src.offset, src.size)
         os.fchown(out, owner.uid, owner.gid)
         os.fchmod(out, mode)  # after chown, which clears set-id bits
         os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns))
     finally:
         os.close(out)
+
+
+def _sendfile(out: int, in_fd: int, offset: int, size: int) -> None:
+    """Copy ``size`` bytes from ``in_fd`` at ``offset``; the kernel moves the bytes."""
+    end = offset + size
+    while offset < end:
+        n = os.sendfile(out, in_fd, offset, end - offset)
+        if n == 0:
+            raise OSError(f"short read copying a file: {end - offset} bytes missing")
+        offset += n
 
 
 def _remove_existing(path: str, keep_dir: bool) -> bool:

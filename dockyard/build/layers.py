@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 import secrets
 import stat
 import tempfile
@@ -25,7 +24,6 @@ from dockyard.build.mounts import mount_snapshot, umount
 from dockyard.build import instructions as I
 from dockyard.build.parser import HEREDOC_RE
 from dockyard.build.state import PREDEFINED_ARGS, StageState
-from dockyard.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
     from dockyard.build.builder import Builder

@@ -19,7 +19,8 @@ from typing import BinaryIO, Callable, Iterator
 
 from dockyard.build.builder import Builder, StepError
 from dockyard.build.cache import NoCacheProber, SQLiteProber
-from dockyard.build.context import Context, extract_tar
+from dockyard.build.context import Context
+from dockyard.build.tarcontext import TarContext, spool
 from dockyard.build.mounts import umount
 from dockyard.build.output import Output
 from dockyard.build.reaper import Reaper
@@ -75,15 +76,15 @@ class BuildService:
             opts.dockerfile = "Dockerfile"
 
     # -- synchronous core -----------------------------------------------------------
-    def build(self, context_dir: str, opts: BuildOptions, emit: Callable[[dict], None],
-              hashes: dict[str, str] | None = None) -> str:
-        """Build from ``context_dir``; report through ``emit``; return the image id.
+    def build(self, context, opts: BuildOptions, emit: Callable[[dict], None]) -> str:
+        """Build from ``context`` (a directory path, or a received ``TarContext``);
+        report through ``emit``; return the image id.
 
         Raises DockyardError (StepError for a failed RUN, with its exit code).
         """
         self.check_options(opts)
         out = Output(emit, opts.quiet, opts.explain_cache)
-        ctx = Context(context_dir, hashes)
+        ctx = Context(context) if isinstance(context, str) else context
         text = ctx.read_file(opts.dockerfile, "Dockerfile")
         builder = Builder(self.engine, ctx, opts, out, self.prober(opts.nocache), self.reaper)
         image_id = builder.build(text)
@@ -99,35 +100,38 @@ class BuildService:
         """Receive a tar context now (before any response is sent), then return the
         iterator of JSON messages of its build. Bad tars raise InvalidArgument here."""
         self.check_options(opts)
-        context_dir, hashes = self.receive_context(body)
-        return self._stream_and_clean(context_dir, opts, hashes)
+        ctx = self.receive_context(body)
+        return self._stream_and_clean(ctx, opts)
 
-    def receive_context(self, body: BinaryIO) -> tuple[str, dict[str, str]]:
-        """Extract a tar context into a private temp dir; (dir, file hashes)."""
+    def receive_context(self, body: BinaryIO) -> TarContext:
+        """Spool a tar context into a private temp dir and index it (never extracted)."""
         os.makedirs(self.tmp_root, mode=0o700, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix="ctx-", dir=self.tmp_root)
         try:
-            return tmp, extract_tar(body, tmp)
+            path = os.path.join(tmp, "context.tar")
+            spool(body, path)
+            return TarContext(path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
-    def _stream_and_clean(self, context_dir: str, opts: BuildOptions, hashes) -> Iterator[dict]:
+    def _stream_and_clean(self, ctx: TarContext, opts: BuildOptions) -> Iterator[dict]:
         try:
-            yield from self._run_threaded(context_dir, opts, hashes)
+            yield from self._run_threaded(ctx, opts)
         finally:
-            self.reaper.remove_tree(context_dir)
+            ctx.close()
+            self.reaper.remove_tree(ctx.root)
 
     def build_dir_stream(self, context_dir: str, opts: BuildOptions) -> Iterator[dict]:
         """Build from a directory (in-process callers); yields like build_stream."""
-        yield from self._run_threaded(context_dir, opts, None)
+        yield from self._run_threaded(context_dir, opts)
 
-    def _run_threaded(self, context_dir: str, opts: BuildOptions, hashes) -> Iterator[dict]:
+    def _run_threaded(self, context, opts: BuildOptions) -> Iterator[dict]:
         q: queue.Queue = queue.Queue()
 
         def work() -> None:
             try:
-                self.build(context_dir, opts, q.put, hashes)
+                self.build(context, opts, q.put)
             except StepError as e:
                 q.put(_error(str(e), e.code))
             except DockyardError as e:

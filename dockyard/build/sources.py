@@ -94,23 +94,23 @@ class CopyPlan:
 
     def _copy_from_root(self, src_root: str, root: str, owner: copier.Owner) -> None:
         src_ctx = Context(src_root, in_root=True)
-        found = [s for p in self.from_patterns for s in src_ctx.resolve(p, f"--from source")]
+        found = [s for p in self.from_patterns for s in src_ctx.resolve(p, "--from source")]
         copy_sources(src_ctx, found, root, self, owner)
 
 
 def copy_sources(ctx: Context, srcs: list[Source], root: str, plan: CopyPlan, owner: copier.Owner) -> None:
     """Docker's rules: a directory's contents go into dest; a file goes to dest or dest/name."""
     for src in srcs:
-        st = os.stat(src.path)
-        if os.path.isdir(src.path):
+        st = ctx.stat(src)
+        if stat.S_ISDIR(st.st_mode):
             _copy_tree(ctx, src, root, plan, owner)
-        elif plan.cmd == "add" and copier.is_archive(src.path):
+        elif plan.cmd == "add" and stat.S_ISREG(st.st_mode) and copier.is_archive(ctx.local_path(src)):
             copier.make_dirs(root, plan.dest, owner)
-            copier.extract_archive(src.path, root, plan.dest)
+            copier.extract_archive(ctx.local_path(src), root, plan.dest)
         else:
             target = plan._target(root, posixpath.basename(src.rel))
             copier.make_dirs(root, posixpath.dirname(target) or "/", owner)
-            copier.copy_entry(src.path, st, root, target, owner, plan.chmod)
+            copier.copy_entry(ctx.data(src), st, root, target, owner, plan.chmod)
 
 
 def _copy_tree(ctx: Context, src: Source, root: str, plan: CopyPlan, owner: copier.Owner) -> None:

@@ -1,7 +1,6 @@
 """``--chown=user:group`` → numeric ids, looked up in the image's own /etc files."""
 from __future__ import annotations
 
-import os
 
 from dockyard.build.copier import Owner, resolve_in_root
 from dockyard.errors import InvalidArgument

@@ -5,6 +5,7 @@ even when a test fails.
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -50,19 +51,30 @@ def write_tree(root, files: dict) -> None:
 @pytest.fixture
 def build(engine, tmp_path):
     """build(dockerfile, files={}, **options) → Result; failures come back in .error."""
+    from dockyard.build import tarball
     from dockyard.build.state import BuildOptions
     from dockyard.errors import DockyardError
     ctx = tmp_path / "ctx"
     ctx.mkdir()
 
-    def run(dockerfile: str, files: dict | None = None, **opts) -> Result:
+    def run(dockerfile: str, files: dict | None = None, via_dir: bool = False, **opts) -> Result:
+        """Build as the API does (context tarred by the CLI's code, spooled, indexed),
+        or straight from the directory with ``via_dir``."""
         write_tree(str(ctx), dict(files or {}, Dockerfile=dockerfile))
         messages: list[dict] = []
+        context = str(ctx)
         try:
-            iid = engine.builds.build(str(ctx), BuildOptions(**opts), messages.append)
+            if not via_dir:
+                data, _ = tarball.context_tar(str(ctx))
+                context = engine.builds.receive_context(io.BytesIO(data))
+            iid = engine.builds.build(context, BuildOptions(**opts), messages.append)
             return Result(iid, messages)
         except DockyardError as e:
             return Result(None, messages, e)
+        finally:
+            if not isinstance(context, str):
+                context.close()
+                shutil.rmtree(context.root, ignore_errors=True)
     run.ctx = ctx
     return run
 

@@ -43,17 +43,18 @@ def test_unknown_target_and_stage(build):
     assert "Dockerfile:2:" in str(r.error) and "nostage" in str(r.error)
 
 
-def test_dockerignore(build, engine):
+@pytest.mark.parametrize("via_dir", [False, True], ids=["tar-context", "dir-context"])
+def test_dockerignore(build, engine, via_dir):
     files = {".dockerignore": "**/*.log\nsecret\nDockerfile\ndocs\n!docs/keep.md\n",
              "app/a.log": "l", "app/a.js": "js", "secret": "s", "docs/x.md": "x", "docs/keep.md": "k"}
-    r = build("FROM busybox\nCOPY . /ctx/\n", files)
+    r = build("FROM busybox\nCOPY . /ctx/\n", files, via_dir=via_dir)
     assert r.error is None, r.error
     assert read_in_image(engine, r.image_id, "/ctx/app/a.js") == b"js"
     assert read_in_image(engine, r.image_id, "/ctx/docs/keep.md") == b"k"
     for gone in ("/ctx/app/a.log", "/ctx/secret", "/ctx/docs/x.md", "/ctx/Dockerfile"):
         with pytest.raises(FileNotFoundError):
             read_in_image(engine, r.image_id, gone)
-    r = build("FROM busybox\nCOPY secret /s\n", files)
+    r = build("FROM busybox\nCOPY secret /s\n", files, via_dir=via_dir)
     assert "not found in the build context (or excluded by .dockerignore)" in str(r.error)
 
 

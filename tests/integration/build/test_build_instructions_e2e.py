@@ -1,6 +1,5 @@
 """Every instruction, built for real on busybox (RUN in a real container)."""
 import io
-import os
 import tarfile
 
 import pytest
@@ -50,10 +49,11 @@ CMD ["echo hi"]
 """
 
 
-def test_every_instruction(build, engine):
+@pytest.mark.parametrize("via_dir", [False, True], ids=["tar-context", "dir-context"])
+def test_every_instruction(build, engine, via_dir):
     files = {"app/main.js": "console.log(1)\n", "app/lib/util.js": "x\n",
              "bundle.tar.gz": tar_bytes({"inner/file.txt": b"inside\n"})}
-    r = build(DOCKERFILE, files, buildargs={"WHO": "dockyard"}, tags=["every:1"])
+    r = build(DOCKERFILE, files, via_dir=via_dir, buildargs={"WHO": "dockyard"}, tags=["every:1"])
     assert r.error is None, r.error
     assert "Step 1/20 : FROM $BASE AS base" in r.text
     assert "run-output-line" in r.text and " ---> Running in " in r.text

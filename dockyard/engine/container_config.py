@@ -73,8 +73,8 @@ def restart_policy(rp: dict) -> dict:
         raise InvalidArgument(f"invalid restart policy: {name}")
     count = int(rp.get("MaximumRetryCount") or 0)
     if count and name != "on-failure":
-        raise InvalidArgument(f"invalid restart policy: maximum retry count can only be used "
-                              f"with 'on-failure'")
+        raise InvalidArgument("invalid restart policy: maximum retry count can only be used "
+                              "with 'on-failure'")
     return {"Name": name, "MaximumRetryCount": count}
 
 

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from dockyard.engine import container_files as files
 from dockyard.engine import spec as ocispec
-from dockyard.errors import Conflict, DockyardError, NotFound
+from dockyard.errors import Conflict, DockyardError, InvalidArgument, NotFound
 from dockyard.supervisor import logs as jsonlog
 from dockyard.supervisor import protocol as P
 
@@ -107,7 +107,7 @@ class IOMixin:
             raise Conflict(f"Container {rec['Id']} is not running")
         cmd = body.get("Cmd") or []
         if not cmd:
-            raise ocispec_invalid("No exec command specified")
+            raise InvalidArgument("No exec command specified")
         eid = secrets.token_hex(32)
         self.execs[eid] = {
             "ID": eid, "ContainerID": rec["Id"], "Running": False, "ExitCode": None, "Pid": 0,
@@ -188,11 +188,6 @@ class IOMixin:
             if exec_:
                 return
             raise Conflict(f"cannot resize container {ref_or_exec}: not running") from None
-
-
-def ocispec_invalid(msg: str):
-    from dockyard.errors import InvalidArgument
-    return InvalidArgument(msg)
 
 
 def _log_line(r: dict, want: dict, since: float, until: float, timestamps: bool):

@@ -12,8 +12,7 @@ from dockyard.engine import spec as ocispec
 from dockyard.engine.container_config import check_name, log_opts
 from dockyard.engine.container_view import ZERO_TIME
 from dockyard.engine.state import State, check_transition
-from dockyard.errors import (Conflict, DockyardError, InvalidArgument, NotFound, NotModified,
-                             Unavailable)
+from dockyard.errors import Conflict, DockyardError, InvalidArgument, NotFound, NotModified
 from dockyard.supervisor.logs import rfc3339nano
 
 log = logging.getLogger("dockyard.containers")

@@ -25,8 +25,8 @@ from dockyard.engine.container_fs import FsMixin
 from dockyard.engine.container_io import IOMixin
 from dockyard.engine.container_ops import OpsMixin
 from dockyard.engine.container_view import ZERO_TIME, matches, ps_row
-from dockyard.engine.state import State, check_transition, is_running
-from dockyard.errors import Conflict, DockyardError, NotFound, NotModified, Unavailable
+from dockyard.engine.state import State, is_running
+from dockyard.errors import Conflict, DockyardError, NotFound, Unavailable
 from dockyard.supervisor.client import SupervisorClient
 from dockyard.supervisor.logs import rfc3339nano
 
@@ -104,6 +104,14 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
         except Exception:
             return set()
 
+    def counts(self) -> dict:
+        """For ``GET /info``: totals by state."""
+        with self._lock:
+            states = [r["State"]["Status"] for r in self._recs.values()]
+        running, paused = states.count("running"), states.count("paused")
+        return {"total": len(states), "running": running, "paused": paused,
+                "stopped": len(states) - running - paused}
+
     def containers_using_image(self, image_id: str) -> list[str]:
         with self._lock:
             return [r["Id"] for r in self._recs.values() if r["Image"] == image_id]
@@ -138,14 +146,11 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
             self._check_name_free(full)
             rec = self._new_record(cid, full, cfg, hc, image.id, body)
             self._recs[cid] = rec  # reserve the name while the slow part runs
-        try:
-            with contextlib.ExitStack() as undo:
-                undo.callback(self._recs.pop, cid, None)
-                self._prepare(rec, image, undo)
-                self._save(rec)
-                undo.pop_all()
-        except BaseException:
-            raise
+        with contextlib.ExitStack() as undo:
+            undo.callback(self._recs.pop, cid, None)
+            self._prepare(rec, image, undo)
+            self._save(rec)
+            undo.pop_all()
         self._emit("create", rec)
         return {"Id": cid, "Warnings": []}
 
@@ -346,15 +351,3 @@ def image_config(image) -> dict:
     """The runtime part (``config``) of an image's config JSON."""
     full = image.config or {}
     return full.get("config") or {} if ("rootfs" in full or "config" in full) else full
-
-
-def _counts(self) -> dict:
-    """For ``GET /info``: totals by state."""
-    with self._lock:
-        states = [r["State"]["Status"] for r in self._recs.values()]
-    return {"total": len(states), "running": states.count("running"),
-            "paused": states.count("paused"),
-            "stopped": len(states) - states.count("running") - states.count("paused")}
-
-
-ContainerService.counts = _counts

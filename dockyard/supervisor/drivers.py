@@ -187,8 +187,5 @@ def make_driver(name: str, root: str) -> Driver:
 
 
 def _runtime_cli_ok() -> bool:
-    try:
-        import dockyard.runtime.cli  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    import importlib.util
+    return importlib.util.find_spec("dockyard.runtime.cli") is not None

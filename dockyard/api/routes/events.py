@@ -1,8 +1,6 @@
 """Engine API: GET /events (JSON lines, history since ``since``, live until ``until``)."""
 from __future__ import annotations
 
-import time
-
 from dockyard.api.http import JSONStream
 from dockyard.errors import InvalidArgument
 

@@ -15,7 +15,6 @@ def configure(p) -> None:
 
 
 def row(s: dict) -> list[str]:
-    from dockyard.cli.output import human_size
     mem = s["memory_stats"]
     usage, limit = mem.get("usage", 0), mem.get("limit", 1) or 1
     cpu = s["cpu_stats"]

@@ -131,3 +131,73 @@ def read_decompress_errors() -> tuple[type[BaseException], ...]:
     except ImportError:
         pass
     return tuple(errs)
+
+
+class Prefetcher(_Reader):
+    """Reads ``src`` on a helper thread, feeding ``sink`` (blob write + hash) there too.
+
+    The consumer (tar extraction) runs in parallel on the caller's thread: receiving,
+    hashing and storing the blob overlap with creating files. Hashing, writes and socket
+    reads release the GIL, so this uses a second core. Call :meth:`close` when done
+    (also on errors): it stops the thread and waits for it.
+    """
+
+    def __init__(self, src, sink: Callable[[bytes], None], chunk: int = 1 << 20,
+                 depth: int = 8):
+        import queue
+        import threading
+        self._src, self._sink, self._chunk = src, sink, chunk
+        self._q: "queue.Queue[bytes]" = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._err: BaseException | None = None
+        self._cur, self._pos, self._eof = b"", 0, False
+        self._t = threading.Thread(target=self._run, name="layer-prefetch", daemon=True)
+        self._t.start()
+
+    def _put(self, data: bytes) -> None:
+        import queue
+        while not self._stop.is_set():
+            try:
+                self._q.put(data, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                data = self._src.read(self._chunk)
+                if data:
+                    self._sink(data)
+                self._put(data)
+                if not data:
+                    return
+        except BaseException as e:  # handed to the consumer, raised there
+            self._err = e
+            self._put(b"")
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            parts = []
+            while data := self.read(1 << 20):
+                parts.append(data)
+            return b"".join(parts)
+        while self._pos >= len(self._cur) and not self._eof:
+            self._cur, self._pos = self._q.get(), 0
+            if not self._cur:
+                self._eof = True
+                if self._err is not None:
+                    raise self._err
+        data = self._cur[self._pos:self._pos + n]
+        self._pos += len(data)
+        return data
+
+    def close(self) -> None:
+        import queue
+        self._stop.set()
+        while self._t.is_alive():
+            try:
+                self._q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        self._t.join()

@@ -87,23 +87,32 @@ def _commit(snapshots, key: str, parent: str | None, diff_id: str, lease: Lease)
 
 def ingest_stream(content, snapshots, stream, parent: str | None, lease: Lease,
                   what: str = "layer") -> Layer:
-    """Read a layer once from ``stream``: store its blob and unpack it over ``parent``."""
+    """Read a layer once from ``stream``: store its blob and unpack it over ``parent``.
+
+    A helper thread receives the bytes and writes/hashes the blob while this thread
+    extracts (see streams.Prefetcher).
+    """
     peek = streams.PeekReader(stream)
     comp = streams.sniff(peek)
     with content.writer() as w:
         sink = _BlobSink(w).write
         if comp in _STORED_AS_IS:
-            tar_in = streams.decompressed(streams.TeeReader(peek, sink), comp)
+            raw = streams.Prefetcher(peek, sink)
+            tar_in = streams.decompressed(raw, comp)
             media = oci.layer_media_type(comp)
         else:  # xz/bzip2 have no OCI media type: keep the plain tar
-            tar_in = streams.TeeReader(streams.decompressed(peek, comp), sink)
+            raw = streams.Prefetcher(streams.decompressed(peek, comp), sink)
+            tar_in = raw
             media = oci.OCI_LAYER
-        hashed = streams.HashReader(tar_in) if comp in ("gzip", "zstd") else None
-        key, size = _extract(snapshots, hashed or tar_in, parent, lease, what)
         try:
-            (hashed or streams.HashReader(tar_in)).drain()
-        except streams.read_decompress_errors() as e:
-            raise InvalidArgument(f"{what}: corrupt compressed data ({e})") from None
+            hashed = streams.HashReader(tar_in) if comp in ("gzip", "zstd") else None
+            key, size = _extract(snapshots, hashed or tar_in, parent, lease, what)
+            try:
+                (hashed or streams.HashReader(tar_in)).drain()
+            except streams.read_decompress_errors() as e:
+                raise InvalidArgument(f"{what}: corrupt compressed data ({e})") from None
+        finally:
+            raw.close()
         blob = _commit_blob(content, w, lease)
     diff_id = hashed.digest if hashed else blob
     chain = _commit(snapshots, key, parent, diff_id, lease)

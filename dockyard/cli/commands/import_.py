@@ -41,6 +41,20 @@ def chunks(stream, size: int = 1 << 20):
         yield data
 
 
+def body_headers(stream) -> dict:
+    """A regular file is sent with Content-Length (no chunk framing to parse); pipes chunked."""
+    import os
+    import stat
+    headers = {"Content-Type": "application/x-tar"}
+    try:
+        st = os.fstat(stream.fileno())
+        if stat.S_ISREG(st.st_mode):
+            headers["Content-Length"] = str(st.st_size - stream.tell())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return headers
+
+
 def send(client, stream, repository: str | None, changes: list[str], message: str) -> str:
     """POST /images/create?fromSrc=- with the tarball; return the new image ID."""
     from dockyard import errors
@@ -48,7 +62,7 @@ def send(client, stream, repository: str | None, changes: list[str], message: st
               "changes": changes or None}
     image_id = ""
     for msg in client.stream("POST", "/images/create", params, body=chunks(stream),
-                             headers={"Content-Type": "application/x-tar"}):
+                             headers=body_headers(stream)):
         if "error" in msg:
             raise errors.DockyardError(msg["error"])
         image_id = msg.get("status", image_id)

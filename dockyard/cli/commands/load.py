@@ -23,9 +23,9 @@ def run(args, client) -> int:
             raise CommandError("requested load from stdin, but stdin is empty")
         stream = sys.stdin.buffer
     try:
-        from dockyard.cli.commands.import_ import chunks
+        from dockyard.cli.commands.import_ import body_headers, chunks
         for msg in client.stream("POST", "/images/load", {"quiet": 1 if args.quiet else 0},
-                                 body=chunks(stream), headers={"Content-Type": "application/x-tar"}):
+                                 body=chunks(stream), headers=body_headers(stream)):
             if "error" in msg:
                 raise errors.DockyardError(msg["error"])
             if not args.quiet or msg.get("stream", "").startswith("Loaded image"):

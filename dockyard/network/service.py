@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from dockyard.errors import InvalidArgument, NotFound
@@ -147,6 +148,7 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
 
         Raises: NotFound (unknown network), InvalidArgument (bad port/alias/ip),
         Conflict (host port or address taken)."""
+        started = time.perf_counter()
         mode = normalize_mode(network_mode)
         name = (name or "").lstrip("/")
         wanted = portspec.bindings(port_bindings, exposed_ports, publish_all)
@@ -163,6 +165,8 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
                 else:
                     self._attach_all(stack, container_id, netns_path, mode, endpoints, wanted)
                 stack.pop_all()
+        log.debug("network: set up %s (%s) in %.1f ms", container_id[:12], mode,
+                  (time.perf_counter() - started) * 1e3)
         return self.settings(container_id, exposed_ports)
 
     def _add_sandbox(self, stack, cid, name, hostname, mode, netns_path) -> None:

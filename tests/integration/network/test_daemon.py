@@ -71,6 +71,11 @@ def test_publish_survives_restart_and_nothing_is_left(fresh_daemon):
     d.restart()
     assert get_until_up("127.0.0.1", port).startswith(b"HTTP/1.1 200")
     assert ok(d.cli("port", "pub")).strip() == f"80/tcp -> 0.0.0.0:{port}"
+    ok(d.cli("stop", "-t", "1", "pub"))
+    with pytest.raises(OSError):
+        http_get("127.0.0.1", port, timeout=1)  # unpublished while stopped
+    ok(d.cli("start", "pub"))
+    assert get_until_up("127.0.0.1", port).startswith(b"HTTP/1.1 200")
     ok(d.cli("rm", "-f", cid))
     d.cli("rm", "-f", "clash")
     with pytest.raises(OSError):

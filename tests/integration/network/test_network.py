@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
+import subprocess
 
 import pytest
 
@@ -209,3 +210,26 @@ def test_udp_flow_follows_the_port_to_a_new_container(svc):
             assert c.recv(100) == b"echo:two"
         finally:
             sock2.close()
+
+
+def test_networks_are_isolated_and_internal_has_no_way_out(svc):
+    from dockyard.network import netns
+    svc.create_network("one")
+    svc.create_network("two", internal=True)
+    a, a_ns, a_s = new_container(svc, "a", "one")
+    b, b_ns, b_s = new_container(svc, "b", "two")
+    b2, b2_ns, _ = new_container(svc, "b2", "two")
+    listener = serve_tcp(b_ns, 8080)
+    try:
+        b_ip = b_s["Networks"]["two"]["IPAddress"]
+        # same network (even internal): reachable
+        assert netns.run_in(b2_ns, lambda: http_get(b_ip, 8080)).endswith(b"hello")
+        # another network: dropped by the FORWARD rules
+        with pytest.raises(OSError):
+            netns.run_in(a_ns, lambda: http_get(b_ip, 8080, timeout=1))
+    finally:
+        listener.close()
+    bridge = svc.store.network("two")["bridge"]
+    saved = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    assert f"-A {svc.cfg.chain}-FORWARD -i {bridge} -j DROP" in saved
+    assert not any(f"! -o {bridge} -j MASQUERADE" in line for line in saved.splitlines())

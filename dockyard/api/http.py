@@ -60,7 +60,7 @@ class Request:
             raise InvalidArgument(f"invalid JSON in query parameter {name}: {e}") from None
 
     def json(self) -> Any:
-        """The body parsed as JSON ({} when empty)."""
+        """The body parsed as a JSON object ({} when empty); anything else is a 400."""
         if self._json is None:
             raw = self.body.read()
             if not raw.strip():
@@ -70,6 +70,10 @@ class Request:
                     self._json = json.loads(raw)
                 except ValueError as e:
                     raise InvalidArgument(f"invalid JSON body: {e}") from None
+                if not isinstance(self._json, dict):
+                    kind = type(self._json).__name__
+                    self._json = None
+                    raise InvalidArgument(f"invalid JSON body: expected an object, got {kind}")
         return self._json
 
 

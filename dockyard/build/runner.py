@@ -4,7 +4,7 @@ The container service owns ``run_step`` (same signature as ``run_step`` below, m
 ``engine``); until it provides one, the builder uses this runner: it mounts the
 step's snapshot as the rootfs, writes an OCI bundle with docker's defaults
 (namespaces, capabilities, masked paths, /proc /dev /sys mounts) and runs it with a
-runc-compatible runtime (``DOCKYARD_BUILD_RUNTIME``, default ``runc``), streaming
+runc-compatible runtime binary (see ``runtime_binary``), streaming
 stdout and stderr to ``on_output`` as they come.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from typing import Callable
 
@@ -22,8 +23,14 @@ from dockyard.engine import spec as defaults
 NAMESPACES = ["pid", "ipc", "uts", "mount"]
 
 
-def runtime_binary() -> str:
-    return os.environ.get("DOCKYARD_BUILD_RUNTIME", "runc")
+def runtime_binary(engine=None) -> str:
+    """``DOCKYARD_BUILD_RUNTIME``, else the daemon's ``--runtime`` (its in-process
+    runtime ``dockyard`` is the ``dockyard-runtime`` binary here), else runc."""
+    name = os.environ.get("DOCKYARD_BUILD_RUNTIME") or getattr(engine, "runtime_name", "") or "runc"
+    if name == "dockyard":
+        local = os.path.join(os.path.dirname(sys.executable), "dockyard-runtime")
+        return local if os.path.exists(local) else "dockyard-runtime"
+    return name
 
 
 def oci_config(rootfs: str, config: dict, network: str) -> dict:
@@ -64,16 +71,16 @@ def run_step(engine, image_id: str, snapshot_key: str, config: dict,
         try:
             with open(os.path.join(bundle, "config.json"), "w") as f:
                 json.dump(oci_config(rootfs, config, network), f)
-            return _run(base, bundle, cid, on_output)
+            return _run(runtime_binary(engine), base, bundle, cid, on_output)
         finally:
             umount(rootfs)
     finally:
         shutil.rmtree(bundle, ignore_errors=True)
 
 
-def _run(base: str, bundle: str, cid: str, on_output: Callable[[bytes], None]) -> int:
+def _run(runtime: str, base: str, bundle: str, cid: str, on_output: Callable[[bytes], None]) -> int:
     state_root = os.path.join(base, "runtime")
-    cmd = [runtime_binary(), "--root", state_root, "run", "--bundle", bundle, cid]
+    cmd = [runtime, "--root", state_root, "run", "--bundle", bundle, cid]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -85,5 +92,5 @@ def _run(base: str, bundle: str, cid: str, on_output: Callable[[bytes], None]) -
         if proc.poll() is None:  # cut short (e.g. the output sink failed): clean up after it
             proc.kill()
             proc.wait()
-            subprocess.run([runtime_binary(), "--root", state_root, "delete", "--force", cid],
+            subprocess.run([runtime, "--root", state_root, "delete", "--force", cid],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

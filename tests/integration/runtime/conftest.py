@@ -161,6 +161,19 @@ class Harness:
                     os.rmdir(d)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _remove_test_cgroup_parent():
+    """runc leaves the parent of a container's cgroup behind: remove ours at the end."""
+    yield
+    for controller in os.listdir("/sys/fs/cgroup"):
+        d = os.path.join("/sys/fs/cgroup", controller, CGROUP_PARENT)
+        if os.path.isdir(d) and not os.path.islink(os.path.join("/sys/fs/cgroup", controller)):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass  # still in use by a container some other process runs
+
+
 @pytest.fixture(scope="session")
 def busybox_rootfs(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("rt-rootfs") / "rootfs")

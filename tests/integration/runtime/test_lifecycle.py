@@ -161,3 +161,42 @@ def test_console_socket_gets_a_pty(rt, tmp_path):
         assert b"/dev/pts/" in data and b"on-the-pty" in data
     finally:
         server.close()
+
+
+def test_rslave_bind_sees_later_host_mounts(rt, tmp_path):
+    """Propagation: / is private here, so the test makes its own shared mount point."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    subprocess.run(["mount", "--bind", str(shared), str(shared)], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", str(shared)], check=True)
+        edit = edit_config(mounts=[{"destination": "/data", "type": "bind",
+                                    "source": str(shared), "options": ["rbind", "rslave"]}])
+
+        def add_mount(config):
+            mounts = config["mounts"]
+            edit(config)
+            config["mounts"] = mounts + config["mounts"]
+        cid = rt.started(["sleep", "60"], add_mount)
+        (shared / "sub").mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "probe-tmpfs", str(shared / "sub")], check=True)
+        out = rt.cmd("exec", cid, "grep", "/data/sub", "/proc/self/mounts")
+        assert "probe-tmpfs" in out.stdout, out.stderr
+    finally:
+        subprocess.run(["umount", "-R", str(shared)], check=False)
+
+
+def test_container_side_hooks(rt, tmp_path):
+    """createContainer runs in the container's namespaces (its hostname), before
+    pivot_root; startContainer runs inside the container, from its rootfs."""
+    log = tmp_path / "cc.log"
+    script = tmp_path / "cc.sh"
+    script.write_text(f"#!/bin/sh\nhostname > {log}\n")
+    script.chmod(0o755)
+    edit = edit_config(hooks={
+        "createContainer": [{"path": str(script)}],
+        "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo started > /tmp/sc"]}]})
+    out = rt.run(["sh", "-c", "cat /tmp/sc; rm /tmp/sc"], edit)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "started"
+    assert log.read_text().strip() in ("probe", os.uname().nodename)

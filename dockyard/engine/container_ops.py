@@ -235,6 +235,8 @@ class OpsMixin:
             db.execute("DELETE FROM containers WHERE id = ?", (cid,))
         with self._lock:
             self._recs.pop(cid, None)
+            for eid in rec.get("ExecIDs") or []:
+                self.execs.pop(eid, None)
             self._cond.notify_all()
         if volumes:
             for m in rec.get("Mounts", []):

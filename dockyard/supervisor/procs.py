@@ -34,6 +34,8 @@ class Proc:
         self.restart_count = 0
         self.manual_stop = False
         self.restart_pending: float | None = None
+        self.backoff = 0.0                  # seconds before the next restart
+        self.started_mono = 0.0
         self.out_fds: dict[int, str] = {}   # fd → "stdout" | "stderr"
         self.stdin_fd: int | None = None
         self.master: int | None = None
@@ -100,6 +102,7 @@ class Proc:
     def mark_started(self, pid: int | None = None) -> None:
         self.status = "running"
         self.started_at = rfc3339nano()
+        self.started_mono = time.monotonic()
         self.exit_code = None
         self.finished_at = ""
         self.reaped_at = None

@@ -173,9 +173,13 @@ class Supervisor(OpsMixin):
         p.waiters.clear()
         self.publish({"event": "exit", "id": p.id, "kind": p.kind, "container": p.container,
                       "restarting": restarting, **rec})
+        if p.kind == "exec":  # nobody can attach to a finished exec: do not keep it around
+            self.procs.pop(p.id, None)
         if restarting:  # docker's back-off: 100 ms doubling, reset after 10 s of running
             p.restart_count += 1
-            p.restart_pending = time.monotonic() + min(0.1 * 2 ** min(p.restart_count - 1, 9), 60)
+            ran = time.monotonic() - p.started_mono
+            p.backoff = 0.1 if ran >= 10 else min(p.backoff * 2, 60.0) if p.backoff else 0.1
+            p.restart_pending = time.monotonic() + p.backoff
 
     def restart(self, p: Proc) -> None:
         p.restart_pending = None

@@ -163,8 +163,13 @@ def stats(req, engine):
         return JSON(svc.stats(rec["Id"]))
 
     def gen():
+        prev = None
         while rec["Id"] in svc._recs:
-            yield (json.dumps(svc.stats(rec["Id"])) + "\n").encode()
+            cur = svc.stats(rec["Id"])
+            if prev:  # docker computes CPU % from the difference to the previous sample
+                cur["precpu_stats"], cur["preread"] = prev["cpu_stats"], prev["read"]
+            prev = cur
+            yield (json.dumps(cur) + "\n").encode()
             time.sleep(1)
     return Stream(gen(), "application/json")
 

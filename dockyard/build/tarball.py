@@ -38,38 +38,40 @@ def _add(tar: tarfile.TarFile, full: str, name: str, st: os.stat_result) -> None
             tar.addfile(ti, f)
 
 
+def _included(root: str, matcher: dockerignore.Matcher, always: set[str]):
+    """(context path, full path) of what goes in the tar, parents before children."""
+    for dirpath, dirs, files in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        kept = []
+        for name in sorted(dirs):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            excluded = bool(matcher) and matcher.excluded(rel)
+            if excluded and not matcher.may_include_below(rel):
+                continue
+            kept.append(name)
+            if not excluded:  # an excluded dir walked for re-included files is left out
+                yield rel, os.path.join(dirpath, name)
+        dirs[:] = kept
+        for name in sorted(files):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if not (matcher and matcher.excluded(rel)) or rel in always:
+                yield rel, os.path.join(dirpath, name)
+
+
 def context_tar(context_dir: str, dockerfile: str | None = None) -> tuple[bytes, str]:
     """(tar bytes, Dockerfile name inside the tar) for a directory context."""
     root = os.path.abspath(context_dir)
-    matcher = dockerignore.load(root)
     df_path = os.path.abspath(dockerfile) if dockerfile else os.path.join(root, "Dockerfile")
     df_name = os.path.relpath(df_path, root)
     outside = df_name.startswith("..")
     if outside:
         df_name = f".dockerfile.{secrets.token_hex(10)}"
-    always = {df_name, ".dockerignore"}
-    buf = io.BytesIO()
     added: set[str] = set()
+    buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for dirpath, dirs, files in os.walk(root):
-            rel_dir = os.path.relpath(dirpath, root)
-            dirs.sort()
-            kept = []
-            for name in dirs:
-                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-                if matcher and matcher.excluded(rel) and not matcher.may_include_below(rel):
-                    continue
-                kept.append(name)
-                if not (matcher and matcher.excluded(rel)):
-                    _add(tar, os.path.join(dirpath, name), rel, os.lstat(os.path.join(dirpath, name)))
-            dirs[:] = kept
-            for name in sorted(files):
-                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-                if matcher and matcher.excluded(rel) and rel not in always:
-                    continue
-                full = os.path.join(dirpath, name)
-                _add(tar, full, rel, os.lstat(full))
-                added.add(rel)
+        for rel, full in _included(root, dockerignore.load(root), {df_name, ".dockerignore"}):
+            _add(tar, full, rel, os.lstat(full))
+            added.add(rel)
         if outside or (df_name not in added and os.path.isfile(df_path)):
             _add(tar, df_path, df_name, os.stat(df_path))
     return buf.getvalue(), df_name

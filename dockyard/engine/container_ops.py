@@ -35,6 +35,8 @@ class OpsMixin:
         except DockyardError as e:
             code = 127 if "not found" in str(e) else 126 if "permission denied" in str(e) else 128
             self._set_state(rec, Error=str(e), ExitCode=code)
+            if rec["HostConfig"].get("AutoRemove"):  # as dockerd: a --rm container that
+                self._auto_remove(rec["Id"])          # cannot start is removed at once
             raise
         self._emit("start", rec)
         self._watch_health(rec)

@@ -103,3 +103,9 @@ def test_sigint_is_proxied_to_an_attached_container(daemon, ctr):
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=60)
     assert p.returncode == 9 and "got-int" in out
+
+
+def test_run_rm_of_a_missing_command_leaves_nothing(daemon):
+    r = daemon.docker("run", "--rm", "busybox", "no-such-cmd")
+    assert r.returncode == 127 and "executable file not found" in r.stderr
+    assert daemon.docker("ps", "-aq").stdout.strip() == ""

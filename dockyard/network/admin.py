@@ -85,8 +85,7 @@ class AdminMixin:
                    "subnet": str(net), "gateway": str(ipam.gateway_for(net, gateway)),
                    "internal": int(bool(internal)), "attachable": int(bool(attachable)),
                    "created": _now(), "labels": labels or {}, "options": options or {}}
-            rec["bridge"] = (options or {}).get("com.docker.network.bridge.name") or \
-                self.cfg.user_bridge(rec["id"])
+            rec["bridge"] = self._bridge_name(options or {}, rec["id"])
             self.store.add_network(rec)
             try:
                 self._realize(self.store.network(rec["id"]))
@@ -96,6 +95,19 @@ class AdminMixin:
                 self.store.delete_network(rec["id"])
                 raise
         return rec["id"]
+
+    def _bridge_name(self, options: dict, network_id: str) -> str:
+        """The user's ``com.docker.network.bridge.name`` (checked: never an existing
+        interface, e.g. eth0) or dockyard's own name."""
+        name = options.get("com.docker.network.bridge.name")
+        if not name:
+            return self.cfg.user_bridge(network_id)
+        if len(name) > 15 or not all(c.isalnum() or c in "-_." for c in name):
+            raise InvalidArgument(f"invalid bridge name {name!r}: up to 15 letters, digits, -_.")
+        if os.path.exists(f"/sys/class/net/{name}") or any(
+                n.get("bridge") == name for n in self.store.networks()):
+            raise Conflict(f"bridge name {name} is already in use")
+        return name
 
     def _choose_subnet(self, subnet: str | None) -> ipaddress.IPv4Network:
         existing = [(n["name"], ipaddress.ip_network(n["subnet"]))

@@ -214,6 +214,15 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
             self._unpublished(container_id, pending)
             self._delete_sandbox_row(container_id)
 
+    def rename_container(self, container_id: str, new_name: str) -> None:
+        """The container was renamed: the embedded DNS answers to the new name."""
+        with self._lock:
+            with self.store.meta.tx() as db:
+                db.execute("UPDATE net_sandboxes SET name = ? WHERE container_id = ?",
+                           (new_name.lstrip("/"), container_id))
+            for ep in self.store.endpoints(container_id):
+                self._refresh_dns(ep["network_id"])
+
     def forget_container(self, container_id: str) -> None:
         """The container is removed: tear down and drop its ``network connect`` records."""
         self.teardown_container(container_id)

@@ -219,3 +219,20 @@ def test_validate_create(svc):
         svc.validate_create("bridge", {"bridge": {"IPAMConfig": {"IPv4Address": "1.2.3.4"}}})
     with pytest.raises(InvalidArgument, match="protocol"):
         svc.validate_create("app", {}, {"80/tpc": []})
+
+
+def test_custom_bridge_name_is_checked(svc):
+    with pytest.raises(Conflict, match="lo is already in use"):
+        svc.create_network("x", options={"com.docker.network.bridge.name": "lo"})
+    with pytest.raises(InvalidArgument, match="bridge name"):
+        svc.create_network("x", options={"com.docker.network.bridge.name": "a" * 16})
+    net_id = svc.create_network("x", options={"com.docker.network.bridge.name": "dytestbr9"})
+    assert svc.store.network(net_id)["bridge"] == "dytestbr9"
+
+
+def test_rename_updates_dns(svc):
+    svc.create_network("app")
+    s = svc.setup_container(A, "/ns/a", "/old", "h", "app", {}, {}, {}, False)
+    net_id = s["Networks"]["app"]["NetworkID"]
+    svc.rename_container(A, "/new")
+    assert svc._lookup(net_id, "new") and not svc._lookup(net_id, "old")

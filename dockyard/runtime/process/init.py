@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 
 from dockyard.runtime import syscalls as sc
+# imported here, in the parent, not lazily in the child: a forked child's imports
+# are lost with it, so a long-lived caller would pay them for every container
+from dockyard.runtime.linux import rootfs, trampoline  # noqa: F401
 from dockyard.runtime.process import sync
 from dockyard.runtime.process.setup import (exec_process, finalize_process, open_fifo_path,
                                             resolve_executable, run_hooks_here)
@@ -89,7 +92,6 @@ def _intermediate(chan: sync.Channel, config: dict, opts: dict) -> None:
 
 def container_init(chan: sync.Channel, config: dict, opts: dict) -> None:
     """C: build the container around itself, report READY, wait for start, exec."""
-    from dockyard.runtime.linux import rootfs, trampoline  # noqa: F401 (needed after pivot)
     wanted = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}
     own_mount_ns = "mount" in wanted and not wanted["mount"]
     if own_mount_ns:

@@ -202,12 +202,10 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
         (idempotent; also cleans rows left by a crash). The NAT batch runs while the
         rest is undone; veths are deleted in the background (see _drop_endpoint)."""
         with self._lock:
-            sb = self.store.sandbox(container_id)
             pending = self._unpublish(container_id)
             for ep in self.store.endpoints(container_id):
                 self._drop_endpoint(ep, background=True)
-            if sb and sb["netns"] and os.path.dirname(sb["netns"]) == self.netns_dir:
-                netns.remove(sb["netns"])
+            # only its own netns file: a container:<other> sandbox records the other's
             own = os.path.join(self.netns_dir, container_id)
             if os.path.lexists(own):
                 netns.remove(own)

@@ -56,13 +56,14 @@ def svc(tmp_path, monkeypatch):
     monkeypatch.setattr(portmap, "remove_chains", lambda chain: batches.append(f"remove {chain}"))
     monkeypatch.setattr(bridge, "configure_container", lambda *a, **k: None)
     monkeypatch.setattr(sandbox, "_hairpin", lambda name: None)
-    monkeypatch.setattr(netns, "remove", lambda path: None)
+    removed: list[str] = []
+    monkeypatch.setattr(netns, "remove", removed.append)
     engine = Engine(str(tmp_path / "data"), str(tmp_path / "run"))
     service = engine.networks
     links = FakeLinks()
     service._make_links = lambda: links
     service._links, service.mtu, service._dns = links, 1500, FakeDNS()
-    service.batches = batches
+    service.batches, service.removed_netns = batches, removed
     service.ports.reserve = lambda b: b.host_lo or 40000 + b.container_port
     service.ports.release = lambda *a: None
     yield service

@@ -236,3 +236,12 @@ def test_rename_updates_dns(svc):
     net_id = s["Networks"]["app"]["NetworkID"]
     svc.rename_container(A, "/new")
     assert svc._lookup(net_id, "new") and not svc._lookup(net_id, "old")
+
+
+def test_teardown_of_a_shared_netns_container_keeps_the_other_netns(svc, tmp_path):
+    own = svc.netns_dir + "/" + A
+    svc.setup_container(A, own, "/a", "h", "bridge", {}, {}, {}, False)
+    svc.setup_container(B, None, "/b", "h", f"container:{A}", {}, {}, {}, False)
+    assert svc.store.sandbox(B)["netns"] == own
+    svc.teardown_container(B)
+    assert own not in svc.removed_netns

@@ -22,8 +22,9 @@ from dockyard.errors import DockyardError
 
 _PARAM_RE = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?')
 
-# fetch(url, headers) -> (status, headers, body); supplied by the client (TLS, timeouts).
-Fetch = Callable[[str, dict], tuple[int, dict, bytes]]
+# fetch(url, headers, body) -> (status, headers, body): GET, or POST when body is given;
+# supplied by the client (TLS, timeouts).
+Fetch = Callable[[str, dict, "bytes | None"], tuple[int, dict, bytes]]
 
 
 class Unauthorized(DockyardError):
@@ -67,6 +68,8 @@ class Authenticator:
 
     def header(self, scope: str | None) -> str | None:
         """The Authorization value for a request in ``scope``, if one is known."""
+        if self.creds.get("registrytoken"):      # a bearer token handed to us as is
+            return "Bearer " + self.creds["registrytoken"]
         with self._lock:
             if self._scheme == "basic" and self._has_password():
                 return basic_header(self.creds["username"], self.creds["password"])
@@ -101,6 +104,16 @@ class Authenticator:
                 return True
         return False
 
+    def _oauth_refresh(self, params: dict, scope: str | None) -> tuple[int, bytes]:
+        """OAuth2 refresh-token grant (docker login's identity token) at the realm."""
+        form = {"grant_type": "refresh_token", "refresh_token": self.creds["identitytoken"],
+                "service": params.get("service", ""), "client_id": "dockyard"}
+        if scope:
+            form["scope"] = scope
+        status, _, body = self._fetch(params["realm"], {
+            "Content-Type": "application/x-www-form-urlencoded"}, urlencode(form).encode())
+        return status, body
+
     def _has_password(self) -> bool:
         return bool(self.creds.get("username") and self.creds.get("password"))
 
@@ -110,10 +123,14 @@ class Authenticator:
         if scope:
             # several scopes are separate `scope=` parameters
             url += "".join("&scope=" + s.replace(" ", "+") for s in scope.split(" "))
-        headers = {}
-        if self._has_password():
-            headers["Authorization"] = basic_header(self.creds["username"], self.creds["password"])
-        status, _, body = self._fetch(url, headers)
+        if self.creds.get("identitytoken"):
+            status, body = self._oauth_refresh(params, scope)
+        else:
+            headers = {}
+            if self._has_password():
+                headers["Authorization"] = basic_header(self.creds["username"],
+                                                        self.creds["password"])
+            status, _, body = self._fetch(url, headers, None)
         if status in (401, 403):
             raise Unauthorized(f"{self.host}: unauthorized: incorrect username or password")
         if status != 200:

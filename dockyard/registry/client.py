@@ -213,9 +213,9 @@ class RegistryClient:
             return Response(self, key, conn, resp, url)
         raise AssertionError("unreachable")
 
-    def fetch(self, url: str, headers: dict) -> tuple[int, dict, bytes]:
-        """One plain request (token realm); used by the authenticator."""
-        r = self._send_with_retries("GET", url, headers, None)
+    def fetch(self, url: str, headers: dict, body: bytes | None = None) -> tuple[int, dict, bytes]:
+        """One plain request to the token realm (POST when ``body``); for the authenticator."""
+        r = self._send_with_retries("GET" if body is None else "POST", url, headers, body)
         return r.status, r.headers, r.body()
 
     def _send_with_retries(self, method: str, url: str, headers: dict, body) -> Response:

@@ -5,8 +5,9 @@ Credentials are kept in docker's format so docker and dockyard share them::
     {"auths": {"localhost:5000": {"auth": "<base64 user:pass>"},
                "https://index.docker.io/v1/": {"auth": "..."}}}
 
-``DOCKER_CONFIG`` names the directory, as for docker. Credential helpers
-(``credsStore``/``credHelpers``) are not run; entries under ``auths`` are.
+``DOCKER_CONFIG`` names the directory, as for docker. When the config names a
+credential helper (``credHelpers.<host>`` or ``credsStore``), credentials go through
+``docker-credential-<name> get|store|erase`` instead, with docker's JSON protocol.
 
 TLS material for a registry lives in ``certs.d/<host[:port]>/``: ``*.crt`` are CA
 certificates, ``*.cert`` + ``*.key`` a client certificate (docker's layout).
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
 import tempfile
 from urllib.parse import urlsplit
 
@@ -75,11 +77,46 @@ def config_key(address: str | None) -> str:
     return INDEX_SERVER if host == "docker.io" else host
 
 
+def _helper(cfg: dict, host: str) -> str | None:
+    helpers = cfg.get("credHelpers") or {}
+    for key, name in helpers.items():
+        if normalize_server(key) == host:
+            return name
+    return cfg.get("credsStore") or None
+
+
+def _run_helper(name: str, action: str, payload: str) -> str:
+    """One call of a docker credential helper; its stdout."""
+    prog = f"docker-credential-{name}"
+    try:
+        p = subprocess.run([prog, action], input=payload, capture_output=True, text=True,
+                           timeout=30)
+    except FileNotFoundError:
+        raise InvalidArgument(f"{config_path()}: credential helper {prog} is not installed") \
+            from None
+    if p.returncode != 0:
+        msg = (p.stdout or p.stderr).strip()
+        if action == "get" and "credentials not found" in msg.lower():
+            return ""
+        raise InvalidArgument(f"credential helper {prog} {action}: {msg or 'failed'}")
+    return p.stdout
+
+
 def get_credentials(address: str | None) -> dict | None:
     """``{"username", "password", "serveraddress"}`` stored for a registry, or None."""
-    auths = load().get("auths") or {}
+    cfg = load()
     host = normalize_server(address)
-    for key, entry in auths.items():
+    helper = _helper(cfg, host)
+    if helper:
+        out = _run_helper(helper, "get", config_key(host))
+        if not out.strip():
+            return None
+        doc = json.loads(out)
+        if doc.get("Username") == "<token>":
+            return {"identitytoken": doc.get("Secret", ""), "serveraddress": host}
+        return {"username": doc.get("Username", ""), "password": doc.get("Secret", ""),
+                "serveraddress": host}
+    for key, entry in (cfg.get("auths") or {}).items():
         if normalize_server(key) != host or not isinstance(entry, dict):
             continue
         if entry.get("identitytoken"):
@@ -92,8 +129,15 @@ def get_credentials(address: str | None) -> dict | None:
 
 def store_credentials(address: str | None, username: str, password: str) -> None:
     cfg = load()
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    cfg.setdefault("auths", {})[config_key(address)] = {"auth": token}
+    key = config_key(address)
+    helper = _helper(cfg, normalize_server(address))
+    if helper:
+        _run_helper(helper, "store", json.dumps({"ServerURL": key, "Username": username,
+                                                 "Secret": password}))
+        cfg.setdefault("auths", {})[key] = {}   # docker records the host with no secret
+    else:
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        cfg.setdefault("auths", {})[key] = {"auth": token}
     save(cfg)
 
 
@@ -103,6 +147,9 @@ def erase_credentials(address: str | None) -> bool:
     auths = cfg.get("auths") or {}
     host = normalize_server(address)
     keys = [k for k in auths if normalize_server(k) == host]
+    helper = _helper(cfg, host)
+    if helper and keys:
+        _run_helper(helper, "erase", config_key(host))
     for k in keys:
         del auths[k]
     if keys:

@@ -25,8 +25,8 @@ class FakeRealm:
     def __init__(self, status=200, token="tok"):
         self.status, self.token, self.calls = status, token, []
 
-    def __call__(self, url, headers):
-        self.calls.append((url, headers))
+    def __call__(self, url, headers, body=None):
+        self.calls.append((url, headers, body))
         return self.status, {}, json.dumps({"token": self.token, "expires_in": 300}).encode()
 
 
@@ -35,7 +35,7 @@ def test_bearer_token_is_fetched_per_scope_with_credentials():
     a = Authenticator("reg", {"username": "u", "password": "p"}, realm)
     scope = "repository:x:pull,push"
     assert a.challenge('Bearer realm="http://t/token",service="reg"', scope, None)
-    url, headers = realm.calls[0]
+    url, headers, _ = realm.calls[0]
     assert url == "http://t/token?service=reg&scope=repository:x:pull,push"
     assert headers["Authorization"] == basic_header("u", "p")
     assert a.header(scope) == "Bearer tok"
@@ -58,3 +58,13 @@ def test_basic_needs_credentials_and_refusal_is_final():
     assert a.header("anything") == basic_header("u", "p")
     with pytest.raises(Unauthorized, match="incorrect username or password"):
         a.challenge('Basic realm="r"', None, basic_header("u", "p"))
+
+
+def test_identity_token_uses_the_oauth_refresh_grant():
+    realm = FakeRealm()
+    a = Authenticator("reg", {"identitytoken": "rt-1"}, realm)
+    assert a.challenge('Bearer realm="http://t/token",service="reg"', "repository:x:pull", None)
+    url, headers, body = realm.calls[0]
+    assert url == "http://t/token" and headers["Content-Type"].startswith("application/x-www")
+    assert b"grant_type=refresh_token" in body and b"refresh_token=rt-1" in body
+    assert a.header("repository:x:pull") == "Bearer tok"

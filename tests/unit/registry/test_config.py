@@ -65,3 +65,31 @@ def test_certs_d_layout(tmp_path):
     (d / "client.key").unlink()
     with pytest.raises(InvalidArgument, match="has no client.key"):
         config.tls_files(found)
+
+
+def test_credential_helper_protocol(docker_config, tmp_path, monkeypatch):
+    """A tiny helper that keeps one secret in a file, speaking docker's helper protocol."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    store = tmp_path / "secret.json"
+    helper = bindir / "docker-credential-filetest"
+    helper.write_text(f"""#!/bin/sh
+case "$1" in
+  store) cat > {store} ;;
+  get) read server; [ -f {store} ] && cat {store} || {{ echo "credentials not found in native keychain"; exit 1; }} ;;
+  erase) rm -f {store} ;;
+esac
+""")
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    docker_config.mkdir()
+    (docker_config / "config.json").write_text('{"credsStore": "filetest"}')
+    assert config.get_credentials("reg:5000") is None
+    config.store_credentials("reg:5000", "carol", "pw")
+    assert json.loads(store.read_text())["Username"] == "carol"
+    assert json.loads((docker_config / "config.json").read_text())["auths"] == {"reg:5000": {}}
+    assert config.get_credentials("reg:5000")["password"] == "pw"
+    assert config.erase_credentials("reg:5000") and not store.exists()
+    (docker_config / "config.json").write_text('{"credsStore": "missing"}')
+    with pytest.raises(InvalidArgument, match="docker-credential-missing is not installed"):
+        config.get_credentials("reg:5000")

@@ -21,7 +21,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from dockyard.errors import InvalidArgument, NotFound
+from dockyard.errors import DockyardError, InvalidArgument, NotFound
 from dockyard.network import hostfiles, netns, portmap, portspec
 from dockyard.network.admin import AdminMixin
 from dockyard.network.config import NetConfig
@@ -274,10 +274,16 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
                     self.teardown_container(sb["container_id"])
             self._remove_stray_netns()
             self._remove_orphan_rows()
-            self._realize(self._network("bridge"))
-            for net in self.networks_in_use():
-                self._realize(net)
-            self.rebuild_rules()
+            try:
+                self._realize(self._network("bridge"))
+                for net in self.networks_in_use():
+                    self._realize(net)
+                self.rebuild_rules()
+            except (DockyardError, OSError) as e:
+                # dockyardd still starts (images, builds, --network none/host work); the
+                # error comes back to whoever starts a container on a bridge
+                log.error("network: cannot restore bridges and NAT rules: %s", e)
+                return
             for row in self.store.ports():
                 try:
                     self.ports.take(row["proto"], row["host_ip"], row["host_port"])

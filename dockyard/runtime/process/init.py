@@ -68,22 +68,28 @@ def _intermediate(chan: sync.Channel, config: dict, opts: dict) -> None:
     # not dumpable until the container's program is exec'd: nothing in the
     # container may ptrace us or open /proc/<pid>/exe (the host interpreter)
     sys_.prctl(sc.PR_SET_DUMPABLE, 0)
-    chan.wait_for(sync.JOINED)
     wanted = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}
     join_namespaces({k: v for k, v in wanted.items() if v})
     new = [k for k, v in wanted.items() if not v]
+    flags = 0
+    for kind in new:
+        if kind not in ("user", "cgroup"):
+            flags |= NS_FLAGS[kind]
     if "user" in new:
         sys_.unshare(sc.CLONE_NEWUSER)
         chan.send(sync.USERMAP)
+        chan.wait_for(sync.JOINED)
         chan.wait_for(sync.MAPPED)
         sys_.setresgid(0)
         sys_.setresuid(0)
-    flags = 0
-    for kind in new:
-        if kind != "user":
-            flags |= NS_FLAGS[kind]
-    if flags:
-        sys_.unshare(flags)
+        if flags:  # created after the mapping: owned by the new user namespace
+            sys_.unshare(flags)
+    else:
+        if flags:  # meanwhile the parent moves us into the cgroup (slow on v1)
+            sys_.unshare(flags)
+        chan.wait_for(sync.JOINED)
+    if "cgroup" in new:  # only once we are in our cgroup: it becomes the ns root
+        sys_.unshare(sc.CLONE_NEWCGROUP)
     pid = sys_.clone_parent()
     if pid == 0:
         _guard(chan, container_init, config, opts)

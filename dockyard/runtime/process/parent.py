@@ -105,13 +105,13 @@ def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
             parent.send(sync.MAPPED)
             msg = parent.wait_for(sync.PID)
         init_pid = msg["pid"]
-        _reap(ipid)
         msg = parent.wait_any()
         if msg["type"] == sync.HOOKS:
             parent.send(sync.HOOKS_DONE, state=hooks_cb(init_pid))
             msg = parent.wait_for(sync.READY)
         elif msg["type"] != sync.READY:
             raise sync.ChildError(f"protocol error: unexpected {msg['type']!r}")
+        _reap(ipid)  # only now: it exited long ago, so this does not wait
         return init_pid
     except BaseException:
         _kill(init_pid) if init_pid else None

@@ -7,14 +7,14 @@ shows up in the parent as end-of-file.
 ::
 
     runtime (parent P)          intermediate (I)              init (C)
-    fork ──────────────────────► 
-    join cgroup(I) ── JOINED ──►
-                                 setns(paths); unshare(user)
+    fork ──────────────────────► setns(paths)
+                                 unshare(user)      or   unshare(mnt,net,…)
                       ◄───────── USERMAP
-    write uid/gid maps ─ MAPPED ►
-                                 unshare(rest); clone(PARENT) ─► (pid 1)
-                      ◄───────── PID {pid}                     
-    waitpid(I)                   _exit(0)
+    join cgroup(I) ── JOINED ──►
+    write uid/gid maps ─ MAPPED ► unshare(mnt,net,…)
+                                 unshare(cgroup); clone(PARENT) ─► (pid 1)
+                      ◄───────── PID {pid}
+                                 _exit(0)  (reaped after READY)
                                                                mounts, devices
                       ◄──────────────────────────────────────── HOOKS
     prestart/createRuntime hooks ─ HOOKS_DONE ────────────────►

@@ -233,3 +233,19 @@ def test_networks_are_isolated_and_internal_has_no_way_out(svc):
     saved = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
     assert f"-A {svc.cfg.chain}-FORWARD -i {bridge} -j DROP" in saved
     assert not any(f"! -o {bridge} -j MASQUERADE" in line for line in saved.splitlines())
+
+
+def test_hairpin_containers_reach_published_ports_through_the_host(svc):
+    from dockyard.network import netns
+    addr = host_address()
+    if addr is None:
+        pytest.skip("the host has no address besides loopback")
+    port = free_port()
+    a, a_ns, _ = new_container(svc, "hp-a", ports={"80/tcp": [{"HostPort": str(port)}]})
+    b, b_ns, _ = new_container(svc, "hp-b")
+    listener = serve_tcp(a_ns, 80, b"hairpin")
+    try:
+        assert netns.run_in(b_ns, lambda: http_get(addr, port)).endswith(b"hairpin")
+        assert netns.run_in(a_ns, lambda: http_get(addr, port)).endswith(b"hairpin")
+    finally:
+        listener.close()

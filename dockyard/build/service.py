@@ -58,9 +58,10 @@ class BuildService:
         shutil.rmtree(self.tmp_root, ignore_errors=True)
 
     def _exists(self, image_id: str) -> bool:
+        """Is a cached step's image still there? (one lookup, no config load)"""
+        images = self.engine.images
         try:
-            self.engine.images.get(image_id)
-            return True
+            return (images.resolve if hasattr(images, "resolve") else images.get)(image_id) is not None
         except NotFound:
             return False
 

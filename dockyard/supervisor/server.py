@@ -121,6 +121,12 @@ class Supervisor(OpsMixin):
         now = time.monotonic()
         for p in list(self.procs.values()):
             if p.status == "running" and p.reaped_at is not None and now >= p.reaped_at + DRAIN_GRACE:
+                # a busy machine may get here before the loop read what is already in the
+                # pipes: take it now, so nothing the process wrote before exiting is lost
+                for fd in list(p.out_fds):
+                    self._drain(fd, p)
+                if p.status != "running":  # draining reached EOF and finished it
+                    continue
                 for fd in p.close_all():
                     self._unregister(fd)
                 self.finish(p)
@@ -141,6 +147,19 @@ class Supervisor(OpsMixin):
                 p.mark_reaped(status)
                 if not p.out_fds:
                     self.finish(p)
+
+    def _drain(self, fd: int, p: Proc) -> None:
+        """Read everything already buffered in ``fd`` before it is closed."""
+        while fd in p.out_fds and self._readable(fd):
+            self.on_output(fd, p)
+
+    @staticmethod
+    def _readable(fd: int) -> bool:
+        import select
+        try:
+            return bool(select.select([fd], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
 
     def on_output(self, fd: int, p: Proc) -> None:
         try:

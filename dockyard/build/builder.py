@@ -132,6 +132,9 @@ class Builder:
         except DockyardError as e:
             where = f"{self.opts.dockerfile}:{ins.line}: " if ins.line else ""
             raise _located(e, where) from None
+        except OSError as e:  # e.g. no space left while copying: say which step
+            where = f"{self.opts.dockerfile}:{ins.line}: " if ins.line else ""
+            raise DockyardError(f"{where}{ins.cmd.upper()} failed: {e}") from e
 
     def _from(self, st: StageState, ins: I.From) -> None:
         env = {k: v for k, v in self.meta_args.items() if v is not None}

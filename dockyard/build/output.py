@@ -7,6 +7,7 @@ image ID is streamed, as docker's ``q=1``.
 """
 from __future__ import annotations
 
+import codecs
 from typing import Callable
 
 from dockyard.oci.digest import short_id
@@ -21,6 +22,7 @@ class Output:
         self._emit = emit
         self.quiet = quiet
         self.explain_cache = explain
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
     def stream(self, text: str) -> None:
         if not self.quiet:
@@ -45,7 +47,10 @@ class Output:
         self.stream(f"Removing intermediate container {short_id(container_id)}\n")
 
     def run_output(self, data: bytes) -> None:
-        self.stream(data.decode("utf-8", "replace"))
+        """RUN output as it comes; a UTF-8 character split across reads stays whole."""
+        text = self._decoder.decode(data)
+        if text:
+            self.stream(text)
 
     def cache_miss(self, reasons: list[str]) -> None:
         """``--explain-cache``: one line per changed input of a missed step."""

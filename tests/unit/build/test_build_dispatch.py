@@ -73,3 +73,12 @@ def test_output_lines_and_quiet():
     q.step(1, 1, "FROM x")
     q.built("sha256:" + "1" * 64)
     assert quiet == [{"aux": {"ID": "sha256:" + "1" * 64}}, {"stream": "sha256:" + "1" * 64 + "\n"}]
+
+
+def test_run_output_keeps_split_utf8_characters_whole():
+    got = []
+    out = Output(got.append)
+    data = "héllo ✓\n".encode()
+    for i in range(len(data)):
+        out.run_output(data[i:i + 1])
+    assert "".join(m["stream"] for m in got) == "héllo ✓\n"

@@ -157,6 +157,9 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
                 self.teardown_container(container_id)
             if mode == "host" or mode.startswith("container:"):
                 return self._setup_shared(container_id, netns_path, name, hostname, mode)
+            if not netns_path:
+                raise InvalidArgument(f"network mode {mode} needs the container's netns "
+                                      "(create_netns) and none was given")
             with contextlib.ExitStack() as stack:
                 self._add_sandbox(stack, container_id, name, hostname, mode, netns_path)
                 if mode == "none":

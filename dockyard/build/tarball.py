@@ -2,40 +2,80 @@
 
 As docker's CLI does, files matched by .dockerignore are left out, but the
 Dockerfile and .dockerignore are always sent. A Dockerfile outside the context
-directory is added under a generated name. Tar headers are made by hand (no
-user/group name lookups per file) because this runs on every ``dockyard build``.
+directory is added under a generated name. This runs at every ``dockyard build``,
+so the tar is written by hand (ustar, with a PAX record for long or non-ASCII
+names and big files): importing ``tarfile`` alone would cost more than a small
+context takes to pack.
 """
 from __future__ import annotations
 
-import io
 import os
-import secrets
 import stat
-import tarfile
 
 from dockyard.build import dockerignore
 
-
-def _info(name: str, st: os.stat_result) -> tarfile.TarInfo:
-    ti = tarfile.TarInfo(name)
-    ti.mode = stat.S_IMODE(st.st_mode)
-    ti.mtime = int(st.st_mtime)
-    ti.uid, ti.gid = st.st_uid, st.st_gid
-    return ti
+BLOCK = 512
 
 
-def _add(tar: tarfile.TarFile, full: str, name: str, st: os.stat_result) -> None:
-    ti = _info(name, st)
+def _octal(n: int, width: int) -> bytes:
+    return b"%0*o\0" % (width - 1, n)
+
+
+def _pax(fields: dict[str, str]) -> bytes:
+    """A PAX extended header record set (``len key=value\n`` each)."""
+    out = b""
+    for key, value in fields.items():
+        body = f" {key}={value}\n".encode()
+        n = len(body) + 1
+        while len(str(n).encode() + body) != n:
+            n = len(str(n).encode() + body)
+        out += str(n).encode() + body
+    return out
+
+
+def header(name: str, mode: int, uid: int, gid: int, size: int, mtime: int,
+           kind: bytes, linkname: str = "") -> bytes:
+    """One member's header block(s); a PAX header first when ustar cannot hold it."""
+    pax = {}
+    bname, blink = name.encode(), linkname.encode()
+    if len(bname) > 100 or not name.isascii():
+        pax["path"], bname = name, bname[:100]
+    if len(blink) > 100 or not linkname.isascii():
+        pax["linkpath"], blink = linkname, blink[:100]
+    if size >= 8 ** 11:
+        pax["size"], size = str(size), 0
+    out = b""
+    if pax:
+        data = _pax(pax)
+        out = _block(b"././@PaxHeader", 0o644, 0, 0, len(data), mtime, b"x", b"") + _pad(data)
+    return out + _block(bname, mode, min(uid, 8 ** 7 - 1), min(gid, 8 ** 7 - 1), size, mtime, kind, blink)
+
+
+def _block(name: bytes, mode: int, uid: int, gid: int, size: int, mtime: int,
+           kind: bytes, linkname: bytes) -> bytes:
+    h = (name.ljust(100, b"\0") + _octal(mode, 8) + _octal(uid, 8) + _octal(gid, 8)
+         + _octal(size, 12) + _octal(max(mtime, 0), 12) + b" " * 8 + kind
+         + linkname.ljust(100, b"\0") + b"ustar\x0000" + b"\0" * 32 * 2 + b"\0" * 16 + b"\0" * 155)
+    h = h.ljust(BLOCK, b"\0")
+    checksum = b"%06o\0 " % sum(h)
+    return h[:148] + checksum + h[156:]
+
+
+def _pad(data: bytes) -> bytes:
+    return data + b"\0" * (-len(data) % BLOCK)
+
+
+def _add(out: list[bytes], full: str, name: str, st: os.stat_result) -> None:
+    mode, mtime = stat.S_IMODE(st.st_mode), int(st.st_mtime)
     if stat.S_ISDIR(st.st_mode):
-        ti.type = tarfile.DIRTYPE
-        tar.addfile(ti)
+        out.append(header(name + "/", mode, st.st_uid, st.st_gid, 0, mtime, b"5"))
     elif stat.S_ISLNK(st.st_mode):
-        ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(full)
-        tar.addfile(ti)
+        out.append(header(name, mode, st.st_uid, st.st_gid, 0, mtime, b"2", os.readlink(full)))
     elif stat.S_ISREG(st.st_mode):
-        ti.size = st.st_size
         with open(full, "rb") as f:
-            tar.addfile(ti, f)
+            data = f.read()
+        out.append(header(name, mode, st.st_uid, st.st_gid, len(data), mtime, b"0"))
+        out.append(_pad(data))
 
 
 def _included(root: str, matcher: dockerignore.Matcher, always: set[str]):
@@ -65,26 +105,21 @@ def context_tar(context_dir: str, dockerfile: str | None = None) -> tuple[bytes,
     df_name = os.path.relpath(df_path, root)
     outside = df_name.startswith("..")
     if outside:
-        df_name = f".dockerfile.{secrets.token_hex(10)}"
+        df_name = f".dockerfile.{os.urandom(10).hex()}"
     added: set[str] = set()
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for rel, full in _included(root, dockerignore.load(root), {df_name, ".dockerignore"}):
-            _add(tar, full, rel, os.lstat(full))
-            added.add(rel)
-        if outside or (df_name not in added and os.path.isfile(df_path)):
-            _add(tar, df_path, df_name, os.stat(df_path))
-    return buf.getvalue(), df_name
+    out: list[bytes] = []
+    for rel, full in _included(root, dockerignore.load(root), {df_name, ".dockerignore"}):
+        _add(out, full, rel, os.lstat(full))
+        added.add(rel)
+    if outside or (df_name not in added and os.path.isfile(df_path)):
+        _add(out, df_path, df_name, os.stat(df_path))
+    out.append(b"\0" * BLOCK * 2)
+    return b"".join(out), df_name
 
 
 def dockerfile_only_tar(text: bytes) -> bytes:
     """``docker build - < Dockerfile``: a context holding just the Dockerfile."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        ti = tarfile.TarInfo("Dockerfile")
-        ti.size, ti.mode = len(text), 0o644
-        tar.addfile(ti, io.BytesIO(text))
-    return buf.getvalue()
+    return header("Dockerfile", 0o644, 0, 0, len(text), 0, b"0") + _pad(text) + b"\0" * BLOCK * 2
 
 
 def looks_like_tar(data: bytes) -> bool:

@@ -96,3 +96,23 @@ def test_context_tar_dockerfile_outside(ctx_dir, tmp_path):
 def test_dockerfile_only_tar():
     data = dockerfile_only_tar(b"FROM x\n")
     assert looks_like_tar(data) and not looks_like_tar(b"FROM x\n")
+
+
+def test_hand_written_tar_reads_back(tmp_path):
+    root = tmp_path / "c"
+    long_dir = root / ("d" * 120)
+    long_dir.mkdir(parents=True)
+    (long_dir / ("f" * 90)).write_bytes(b"long")
+    (root / "ünïcode.txt").write_bytes(b"u" * 1000)
+    (root / "empty").write_bytes(b"")
+    (root / "link").symlink_to("l" * 150)
+    os.chmod(root / "empty", 0o751)
+    data, _ = context_tar(str(root))
+    assert len(data) % 512 == 0
+    tar = tarfile.open(fileobj=io.BytesIO(data))
+    by_name = {m.name: m for m in tar.getmembers()}
+    assert tar.extractfile("d" * 120 + "/" + "f" * 90).read() == b"long"
+    assert tar.extractfile("ünïcode.txt").read() == b"u" * 1000
+    assert by_name["link"].linkname == "l" * 150
+    assert by_name["empty"].mode == 0o751 and by_name["empty"].size == 0
+    assert by_name["d" * 120].isdir()

@@ -8,6 +8,7 @@ raised, so nothing is left running.
 from __future__ import annotations
 
 import _socket
+import gc
 import os
 
 from dockyard.runtime.process import init as child
@@ -66,7 +67,8 @@ def _fork(target, chan_child: sync.Channel, chan_parent: sync.Channel, stdio, co
     """Fork the intermediate; in the child, fix up fds and run ``target`` (no return)."""
     pid = os.fork()
     if pid == 0:
-        try:
+        gc.disable()  # the child ends in exec or _exit: a collection would only
+        try:          # dirty copy-on-write pages
             chan_parent.close()
             _dup_stdio(stdio)
         except BaseException as e:  # noqa: BLE001

@@ -6,7 +6,7 @@ its resolv.conf points to). All sockets are served by one thread with a selector
 A query for a name known on that network (container name, network alias, compose
 service name, short id) is answered at once; AAAA for a known name gets an empty
 answer (no IPv6 here); an unknown single label (a container that is not there) gets
-NXDOMAIN at once; anything else is forwarded to the host's upstream servers and
+NXDOMAIN at once; anything else is forwarded to the container's ``--dns`` servers or the host's and
 the answer relayed, or SERVFAIL after ``FORWARD_TIMEOUT`` seconds; with no upstream
 it is REFUSED at once. Only UDP is served.
 """
@@ -28,6 +28,8 @@ TYPE_A, TYPE_AAAA, CLASS_IN = 1, 28, 1
 NOERROR, SERVFAIL, NXDOMAIN, REFUSED = 0, 2, 3, 5
 
 Lookup = Callable[[str, str], list[str]]  # (network id, lower-case name) → IPv4 addresses
+# client address → that container's own upstream servers (``--dns``), or None
+UpstreamsFor = Callable[[str], "list[str] | None"]
 
 
 def parse_query(packet: bytes) -> tuple[int, int, str, int, int]:
@@ -87,8 +89,10 @@ def _is_ip(text: str) -> bool:
 class DNSServer:
     """Serves every user network's DNS socket from one thread."""
 
-    def __init__(self, lookup: Lookup, upstreams: list[str] | None = None) -> None:
+    def __init__(self, lookup: Lookup, upstreams: list[str] | None = None,
+                 upstreams_for: UpstreamsFor | None = None) -> None:
         self._lookup = lookup
+        self._upstreams_for = upstreams_for
         self._upstreams = upstream_servers() if upstreams is None else upstreams
         self._sel = selectors.DefaultSelector()
         self._socks: dict[str, socket.socket] = {}
@@ -172,17 +176,18 @@ class DNSServer:
             # a single label is a container name or nothing: no upstream knows it, and a
             # quick NXDOMAIN lets an app waiting for a peer to come up retry at once
             sock.sendto(build_answer(packet, [], NXDOMAIN), peer)
-        elif self._upstreams:
-            self._send_upstream(sock, peer, packet)
+        elif servers := (self._upstreams_for and self._upstreams_for(peer[0])) or self._upstreams:
+            self._send_upstream(sock, peer, packet, servers)
         else:
             sock.sendto(build_answer(packet, [], REFUSED), peer)
 
-    def _send_upstream(self, sock: socket.socket, peer: tuple, packet: bytes) -> None:
+    def _send_upstream(self, sock: socket.socket, peer: tuple, packet: bytes,
+                       servers: list[str]) -> None:
         qid = struct.unpack("!H", packet[:2])[0]
         new_id = (qid ^ int.from_bytes(os.urandom(2), "big")) or 1
         self._pending[new_id] = (sock, peer, packet, time.monotonic())
         forwarded = struct.pack("!H", new_id) + packet[2:]
-        for server in self._upstreams:
+        for server in servers:
             try:
                 self._forward.sendto(forwarded, (server, 53))
             except OSError:

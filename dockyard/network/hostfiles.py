@@ -10,13 +10,15 @@ FALLBACK_DNS = ["8.8.8.8", "8.8.4.4"]  # docker's, when the host has only loopba
 
 
 def container_files(hostname: str, name: str, ip: str | None, embedded_dns: str | None,
-                    host_mode: bool) -> dict:
+                    host_mode: bool, own_dns: list[str] | None = None) -> dict:
     """``EtcHosts`` lines and ``DNS``/``DNSSearch``/``DNSOptions`` for one container:
-    user networks use the embedded DNS, host mode the host's servers as they are,
+    user networks use the embedded DNS, else the container's own ``--dns``, host mode the host's servers as they are,
     everything else the host's servers minus loopback ones (unreachable from a netns)."""
     search, options = host_resolv_extras()
     if embedded_dns:
-        dns = [embedded_dns]
+        dns = [embedded_dns]  # it forwards to own_dns itself
+    elif own_dns:
+        dns = list(own_dns)
     elif host_mode:
         dns = host_nameservers()
     else:

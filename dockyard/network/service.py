@@ -15,6 +15,7 @@ no container is attached any more.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import threading
@@ -48,6 +49,7 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
         self._ready: set[str] = set()  # networks whose bridge (and DNS) are up
         self._chains_ready = False
         self._dns_names: dict[str, dict[str, list[str]]] = {}
+        self._ext_dns: dict[str, list[str]] = {}  # container ip → its --dns servers
         # one worker: background veth deletions, drained at close()
         self._janitor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="net-janitor")
         self._janitor_links = None
@@ -70,7 +72,7 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
     def dns(self):
         if self._dns is None:
             from dockyard.network.dns import DNSServer
-            self._dns = DNSServer(self._lookup)
+            self._dns = DNSServer(self._lookup, upstreams_for=lambda ip: self._ext_dns.get(ip))
         return self._dns
 
     def _janitor_delete(self, name: str) -> None:
@@ -141,10 +143,13 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
     def setup_container(self, container_id: str, netns_path: str | None, name: str,
                         hostname: str, network_mode: str, endpoints: dict | None,
                         port_bindings: dict | None, exposed_ports: dict | None,
-                        publish_all: bool = False) -> dict:
+                        publish_all: bool = False, dns_servers: list[str] | None = None) -> dict:
         """Attach a container to its networks and publish its ports; returns docker's
         NetworkSettings plus ``EtcHosts`` (lines), ``DNS``, ``DNSSearch``, ``DNSOptions``
         for /etc/hosts and /etc/resolv.conf (the caller removes those four keys).
+        ``dns_servers`` (``--dns``): on a user network the embedded DNS stays the
+        container's resolver and forwards other names there (as docker); elsewhere they
+        are the returned ``DNS``.
 
         Raises: NotFound (unknown network), InvalidArgument (bad port/alias/ip),
         Conflict (host port or address taken)."""
@@ -162,12 +167,14 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
                                       "(create_netns) and none was given")
             with contextlib.ExitStack() as stack:
                 self._add_sandbox(stack, container_id, name, hostname, mode, netns_path)
+                self._set_ext_dns(container_id, dns_servers)
                 if mode == "none":
                     from dockyard.network.bridge import configure_container
                     configure_container(netns_path, None, None)
                 else:
                     self._attach_all(stack, container_id, netns_path, mode, endpoints, wanted)
                 stack.pop_all()
+        self._refresh_ext_dns()
         log.debug("network: set up %s (%s) in %.1f ms", container_id[:12], mode,
                   (time.perf_counter() - started) * 1e3)
         return self.settings(container_id, exposed_ports)
@@ -181,6 +188,20 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
     def _delete_sandbox_row(self, cid: str) -> None:
         with self.store.meta.tx() as db:
             db.execute("DELETE FROM net_sandboxes WHERE container_id = ?", (cid,))
+            db.execute("DELETE FROM net_dns WHERE container_id = ?", (cid,))
+        self._refresh_ext_dns()
+
+    def _set_ext_dns(self, cid: str, servers: list[str] | None) -> None:
+        """Record ``--dns`` servers (the sandbox row's removal takes them along)."""
+        if servers:
+            with self.store.meta.tx() as db:
+                db.execute("INSERT OR REPLACE INTO net_dns VALUES (?, ?)",
+                           (cid, json.dumps(list(servers))))
+
+    def _refresh_ext_dns(self) -> None:
+        rows = self.store.meta.query("SELECT e.ip, d.servers FROM net_endpoints e "
+                                     "JOIN net_dns d ON d.container_id = e.container_id")
+        self._ext_dns = {r[0]: json.loads(r[1]) for r in rows}
 
     def _attach_all(self, stack, cid, netns_path, mode, endpoints, wanted) -> None:
         """Lease every address, start the NAT batch, plumb the veths while iptables-restore
@@ -260,8 +281,11 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
         primary = self._network(eps[0]["network_id"]) if eps else None
         embedded = primary["gateway"] if primary and not primary.get("builtin") else None
         ip = eps[0]["ip"] if eps else None
+        own = self.store.meta.query_one("SELECT servers FROM net_dns WHERE container_id = ?",
+                                        (sb.get("container_id", ""),))
         return hostfiles.container_files(sb.get("hostname", ""), sb.get("name", ""), ip,
-                                         embedded, sb.get("mode") == "host")
+                                         embedded, sb.get("mode") == "host",
+                                         json.loads(own[0]) if own else None)
 
     # -- daemon start / stop -------------------------------------------------------
     def recover(self) -> None:
@@ -277,6 +301,7 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
                     self.teardown_container(sb["container_id"])
             self._remove_stray_netns()
             self._remove_orphan_rows()
+            self._refresh_ext_dns()
             try:
                 self._realize(self._network("bridge"))
                 for net in self.networks_in_use():

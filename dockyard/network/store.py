@@ -9,6 +9,7 @@
 * ``net_endpoints``: a live attachment of a sandbox to a network; the UNIQUE
   (network_id, ip) constraint is the IPAM lease: an address is never handed out twice.
 * ``net_ports``: published ports of live sandboxes (restored on daemon start).
+* ``net_dns``: a live sandbox's own ``--dns`` servers (the embedded DNS forwards to them).
 
 The order of writes makes crashes recoverable: rows are written before the kernel
 objects they name are created, and removed after those are gone, so recover() can
@@ -37,6 +38,8 @@ CREATE TABLE IF NOT EXISTS net_endpoints (
   ifname TEXT NOT NULL, host_veth TEXT NOT NULL, ip TEXT NOT NULL, mac TEXT NOT NULL,
   aliases TEXT NOT NULL DEFAULT '[]', ipam_ip TEXT,
   PRIMARY KEY (container_id, network_id), UNIQUE (network_id, ip));
+CREATE TABLE IF NOT EXISTS net_dns (
+  container_id TEXT PRIMARY KEY, servers TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS net_ports (
   container_id TEXT NOT NULL, proto TEXT NOT NULL, host_ip TEXT NOT NULL,
   host_port INTEGER NOT NULL, container_ip TEXT NOT NULL, container_port INTEGER NOT NULL,

@@ -5,10 +5,12 @@ import os
 import socket
 import struct
 import subprocess
+import threading
 
 import pytest
 
 from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.network import dns
 from tests.integration.network.conftest import (host_address, http_get, serve_tcp,
                                                 serve_udp_echo)
 
@@ -249,3 +251,35 @@ def test_hairpin_containers_reach_published_ports_through_the_host(svc):
         assert netns.run_in(a_ns, lambda: http_get(addr, port)).endswith(b"hairpin")
     finally:
         listener.close()
+
+
+def test_own_dns_servers_behind_the_embedded_dns(svc):
+    """--dns on a user network: names of peers still resolve, the rest goes to --dns."""
+    from dockyard.network import netns
+    svc.create_network("dnsnet")
+    upstream_ns = svc.create_netns("f" * 64)  # a fake upstream resolver on another network
+    try:
+        up = svc.setup_container("f" * 64, upstream_ns, "/upstream", "up", "default", {}, {}, {},
+                                 False)
+        up_ip = up["IPAddress"]
+
+        def fake_resolver():
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("0.0.0.0", 53))
+            return s
+        resolver = netns.run_in(upstream_ns, fake_resolver)
+
+        def answer_once():
+            packet, peer = resolver.recvfrom(512)
+            resolver.sendto(dns.build_answer(packet, ["192.0.2.99"]), peer)
+        threading.Thread(target=answer_once, daemon=True).start()
+        cid = os.urandom(32).hex()
+        path = svc.create_netns(cid)
+        s = svc.setup_container(cid, path, "/asker", "asker", "dnsnet", {}, {}, {}, False,
+                                dns_servers=[up_ip])
+        assert s["DNS"] == [svc.store.by_name("dnsnet")["gateway"]]
+        assert dns_query(path, s["DNS"][0], "asker") == [s["Networks"]["dnsnet"]["IPAddress"]]
+        assert dns_query(path, s["DNS"][0], "example.org") == ["192.0.2.99"]
+        resolver.close()
+    finally:
+        svc.teardown_container("f" * 64)

@@ -69,15 +69,15 @@ mkdir -p "$(dirname "$STATE")" && echo "$cid" >"$STATE"
 
 step "Testing it out"
 printf '$ curl http://localhost:%s\n' "$PORT"
-# npm takes a moment to start the server inside the container.
-for _ in $(seq 1 50); do
+# npm takes a moment to start the server inside the container (seconds on a busy machine).
+for _ in $(seq 1 150); do
   if page=$(curl -fsS --max-time 2 "http://localhost:$PORT" 2>/dev/null); then break; fi
   page=''
   sleep 0.2
 done
 if [ -z "$page" ]; then
   dockyard logs "$cid" >&2 || true
-  die "nothing answered on http://localhost:$PORT within 10 s (container logs above)"
+  die "nothing answered on http://localhost:$PORT within 30 s (container logs above)"
 fi
 printf '%s\n' "$page"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import ipaddress
+import logging
 import os
 import sqlite3
 
@@ -15,6 +16,7 @@ from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.network import ipam, portmap, views
 from dockyard.network.config import host_subnets
 
+log = logging.getLogger("dockyard.network")
 BUILTIN = {"bridge": "bridge", "host": "host", "none": "null"}
 RESERVED_NAMES = set(BUILTIN) | {"default"}
 
@@ -174,7 +176,11 @@ class AdminMixin:
         _enable_forwarding()
         self._ensure_chains()
         if not net.get("builtin"):
-            self.dns.serve(net["id"], net["gateway"])
+            try:
+                self.dns.serve(net["id"], net["gateway"])
+            except OSError as e:  # e.g. a host DNS server bound to 0.0.0.0:53
+                log.error("network %s: no embedded DNS on %s:53: %s", net["name"],
+                          net["gateway"], e)
             self._refresh_dns(net["id"])
         self._ready.add(net["id"])
 

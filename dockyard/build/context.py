@@ -6,6 +6,7 @@ the context. Content hashes are computed once per file and memoized.
 """
 from __future__ import annotations
 
+import fnmatch
 import glob
 import hashlib
 import os
@@ -68,7 +69,10 @@ class Context:
         norm = posixpath.normpath(pattern.lstrip("/")) if pattern not in ("", ".") else "."
         if norm == ".." or norm.startswith("../"):
             raise InvalidArgument(f"{what} {pattern} is outside the build context")
-        if glob.has_magic(norm):
+        if self.in_root:  # an image rootfs: its symlinks mean paths inside it
+            rels = self._glob_in_root(norm) if glob.has_magic(norm) else \
+                [norm] if os.path.lexists(copier.resolve_in_root(self.root, norm)) else []
+        elif glob.has_magic(norm):
             rels = sorted(os.path.relpath(p, self.root) for p in
                           glob.glob(os.path.join(self.root, norm), include_hidden=True))
         else:
@@ -82,6 +86,23 @@ class Context:
             raise NotFound(f"{what} {pattern} not found in the build context"
                            + (" (or excluded by .dockerignore)" if self.matcher else ""))
         return out
+
+    def _glob_in_root(self, norm: str) -> list[str]:
+        """Wildcards matched one component at a time, each directory resolved in-root."""
+        found = [""]
+        for comp in norm.split("/"):
+            nxt = []
+            for base in found:
+                if not glob.has_magic(comp):
+                    nxt.append(posixpath.join(base, comp))
+                    continue
+                try:
+                    names = os.listdir(copier.resolve_in_root(self.root, base))
+                except (NotADirectoryError, FileNotFoundError):
+                    continue
+                nxt += [posixpath.join(base, n) for n in sorted(names) if fnmatch.fnmatchcase(n, comp)]
+            found = nxt
+        return [p for p in found if os.path.lexists(copier.resolve_in_root(self.root, p))]
 
     def walk(self, src: Source) -> list[tuple[str, str, os.stat_result]]:
         """(rel path under src, absolute path, lstat) of src and everything below it.

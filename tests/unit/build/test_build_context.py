@@ -116,3 +116,15 @@ def test_hand_written_tar_reads_back(tmp_path):
     assert by_name["link"].linkname == "l" * 150
     assert by_name["empty"].mode == 0o751 and by_name["empty"].size == 0
     assert by_name["d" * 120].isdir()
+
+
+def test_image_rootfs_context_resolves_symlinks_inside(tmp_path):
+    root = tmp_path / "rootfs"
+    (root / "usr" / "lib").mkdir(parents=True)
+    (root / "usr" / "lib" / "libx.so").write_text("x")
+    (root / "lib").symlink_to("/usr/lib")  # absolute: inside the rootfs, not the host's /usr/lib
+    ctx = Context(str(root), in_root=True)
+    assert [s.path for s in ctx.resolve("/lib/libx.so")] == [str(root / "usr/lib/libx.so")]
+    assert [s.rel for s in ctx.resolve("/lib/*.so")] == ["lib/libx.so"]
+    with pytest.raises(NotFound):
+        ctx.resolve("/lib/*.nothere")

@@ -161,11 +161,8 @@ class Linux:
         os.setresuid(uid, uid, uid)
 
     def setrlimit(self, kind: int, soft: int, hard: int) -> None:
-        import resource  # already loaded by process.setup before pivot_root
-        try:
-            resource.setrlimit(kind, (soft, hard))
-        except (OSError, ValueError) as e:
-            raise OSError(getattr(e, "errno", None) or 1, "setrlimit: " + str(e), None) from None
+        limits = (ctypes.c_ulong * 2)(soft & 0xFFFFFFFFFFFFFFFF, hard & 0xFFFFFFFFFFFFFFFF)
+        self._check(self._libc.setrlimit(ctypes.c_int(kind), limits), f"setrlimit({kind})")
 
     def execve(self, path: str | int, args: list[str], env: dict[str, str]) -> None:
         """execve(2), or fexecve when ``path`` is a file descriptor."""

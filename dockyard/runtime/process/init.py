@@ -13,7 +13,8 @@ from dockyard.runtime import syscalls as sc
 # are lost with it, so a long-lived caller would pay them for every container
 from dockyard.runtime.linux import rootfs, trampoline  # noqa: F401
 from dockyard.runtime.process import sync
-from dockyard.runtime.process.setup import (exec_process, finalize_process, open_fifo_path,
+from dockyard.runtime.process.setup import (exec_process, finalize_process,
+                                            load_console_modules, open_fifo_path,
                                             resolve_executable, run_hooks_here)
 
 NS_FLAGS = {
@@ -110,6 +111,8 @@ def container_init(chan: sync.Channel, config: dict, opts: dict) -> None:
         state = chan.wait_for(sync.HOOKS_DONE)["state"]
     run_hooks_here(hooks.get("createContainer"), state)
     fifo = opts["fifo_fd"]  # opened by the parent: the path may be out of our reach
+    if config["process"].get("terminal"):
+        load_console_modules()
     if own_mount_ns:
         rootfs.pivot(config["root"]["path"], opts.get("no_pivot", False))
     _names(config, wanted)

@@ -8,13 +8,10 @@ chdir; no_new_privs; and, with no_new_privs on, seccomp just before exec.
 """
 from __future__ import annotations
 
-import errno
-import fcntl  # noqa: F401 - imported now: after pivot_root the host stdlib is gone
-import os
-import resource  # noqa: F401
 import _socket
+import errno
+import os
 import struct
-import termios
 
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.linux import caps as capslib
@@ -127,6 +124,8 @@ def _write(path: str, value: str) -> None:
 def setup_console(console_fd: int, process: dict) -> None:
     """Make a pty in the container's devpts, send its master to the console socket,
     and make the slave our controlling terminal and stdio."""
+    import fcntl  # loaded before pivot_root by load_console_modules()
+    import termios
     master, slave = os.openpty()
     sock = _socket.socket(fileno=console_fd)
     try:
@@ -143,6 +142,12 @@ def setup_console(console_fd: int, process: dict) -> None:
         os.dup2(slave, fd)
     if slave > 2:
         os.close(slave)
+
+
+def load_console_modules() -> None:
+    """Import what :func:`setup_console` needs while the host stdlib is reachable."""
+    import fcntl  # noqa: F401
+    import termios  # noqa: F401
 
 
 def open_fifo_path(fifo_fd: int) -> int:

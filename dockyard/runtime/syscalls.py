@@ -9,8 +9,9 @@ which syscall and which path failed (runc's ``os.PathError``).
 """
 from __future__ import annotations
 
-import ctypes
+import _ctypes
 import os
+import struct
 
 # clone(2)/unshare(2)/setns(2) flags
 CLONE_NEWNS = 0x00020000
@@ -49,13 +50,40 @@ _SYSCALLS = {
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+# A minimal FFI on _ctypes itself: the ctypes package costs ~2-3 ms to import on
+# every CLI call, and the seam needs only int/long arguments and byte buffers.
+class _Int(_ctypes._SimpleCData):
+    _type_ = "i"
 
 
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
+class _Long(_ctypes._SimpleCData):
+    _type_ = "l"
+
+
+class _ULong(_ctypes._SimpleCData):
+    _type_ = "L"
+
+
+class _IntFunc(_ctypes.CFuncPtr):
+    _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+    _restype_ = _Int
+
+
+class _LongFunc(_ctypes.CFuncPtr):
+    _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+    _restype_ = _Long
+
+
+class _Lib:
+    """libc's symbols as callables (``int`` return, ``syscall`` returns ``long``)."""
+
+    def __init__(self) -> None:
+        self._handle = _ctypes.dlopen(None, 2)  # RTLD_NOW, the running process's libc
+
+    def __getattr__(self, name: str):
+        fn = (_LongFunc if name == "syscall" else _IntFunc)((name, self))
+        setattr(self, name, fn)
+        return fn
 
 
 def _fs(value: str | None) -> bytes | None:
@@ -63,37 +91,37 @@ def _fs(value: str | None) -> bytes | None:
 
 
 class Linux:
-    """The real syscalls, through libc (ctypes). Methods raise OSError on failure."""
+    """The real syscalls, through libc (_ctypes). Methods raise OSError on failure."""
 
     def __init__(self) -> None:
-        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._libc = _Lib()
         nums = _SYSCALLS.get(os.uname().machine, _SYSCALLS["x86_64"])
         self._nr_clone, self._nr_pivot, self._nr_setns, self._nr_close_range, \
             self._nr_pidfd_open = nums
 
     def _check(self, ret: int, name: str, path: str | None = None) -> int:
         if ret == -1:
-            err = ctypes.get_errno()
+            err = _ctypes.get_errno()
             raise OSError(err, f"{name}: {os.strerror(err)}", path)
         return ret
 
     def unshare(self, flags: int) -> None:
-        self._check(self._libc.unshare(ctypes.c_int(flags)), "unshare")
+        self._check(self._libc.unshare(_Int(flags)), "unshare")
 
     def setns(self, fd: int, nstype: int, path: str | None = None) -> None:
-        self._check(self._libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns", path)
+        self._check(self._libc.setns(_Int(fd), _Int(nstype)), "setns", path)
 
     def mount(self, source: str | None, target: str, fstype: str | None, flags: int,
               data: str | None = None) -> None:
-        ret = self._libc.mount(_fs(source), _fs(target), _fs(fstype), ctypes.c_ulong(flags),
+        ret = self._libc.mount(_fs(source), _fs(target), _fs(fstype), _ULong(flags),
                                _fs(data))
         self._check(ret, "mount", target)
 
     def umount2(self, target: str, flags: int) -> None:
-        self._check(self._libc.umount2(_fs(target), ctypes.c_int(flags)), "umount2", target)
+        self._check(self._libc.umount2(_fs(target), _Int(flags)), "umount2", target)
 
     def pivot_root(self, new_root: str, put_old: str) -> None:
-        ret = self._libc.syscall(ctypes.c_long(self._nr_pivot), _fs(new_root), _fs(put_old))
+        ret = self._libc.syscall(_Long(self._nr_pivot), _fs(new_root), _fs(put_old))
         self._check(ret, "pivot_root", new_root)
 
     def chroot(self, path: str) -> None:
@@ -104,27 +132,24 @@ class Linux:
 
     def sethostname(self, name: str) -> None:
         raw = name.encode()
-        self._check(self._libc.sethostname(raw, ctypes.c_size_t(len(raw))), "sethostname")
+        self._check(self._libc.sethostname(raw, _ULong(len(raw))), "sethostname")
 
     def setdomainname(self, name: str) -> None:
         raw = name.encode()
-        self._check(self._libc.setdomainname(raw, ctypes.c_size_t(len(raw))), "setdomainname")
+        self._check(self._libc.setdomainname(raw, _ULong(len(raw))), "setdomainname")
 
     def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0,
               arg5: int = 0) -> int:
-        args = [ctypes.c_ulong(a) for a in (arg2, arg3, arg4, arg5)]
-        return self._check(self._libc.prctl(ctypes.c_int(option), *args), f"prctl({option})")
+        args = [_ULong(a) for a in (arg2, arg3, arg4, arg5)]
+        return self._check(self._libc.prctl(_Int(option), *args), f"prctl({option})")
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
         """Set the three capability sets of this thread (64-bit masks)."""
-        header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
-        data = (_CapData * 2)()
-        for i in range(2):
-            shift = 32 * i
-            data[i].effective = (effective >> shift) & 0xFFFFFFFF
-            data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
-            data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
-        self._check(self._libc.capset(ctypes.byref(header), data), "capset")
+        header = struct.pack("Ii", _LINUX_CAPABILITY_VERSION_3, 0)
+        words = []
+        for shift in (0, 32):  # two cap_user_data_t: low and high 32 bits
+            words += [(m >> shift) & 0xFFFFFFFF for m in (effective, permitted, inheritable)]
+        self._check(self._libc.capset(header, struct.pack("6I", *words)), "capset")
 
     def clone_parent(self, flags: int = 0) -> int:
         """Fork with CLONE_PARENT: the child becomes a sibling of the caller.
@@ -133,21 +158,21 @@ class Linux:
         must be single-threaded (it is: a freshly forked intermediate process).
         Returns 0 in the child and the child's pid in the caller.
         """
-        ret = self._libc.syscall(ctypes.c_long(self._nr_clone),
-                                 ctypes.c_ulong(CLONE_PARENT | flags | 17),  # 17 = SIGCHLD
-                                 ctypes.c_void_p(0), ctypes.c_void_p(0), ctypes.c_void_p(0),
-                                 ctypes.c_ulong(0))
+        ret = self._libc.syscall(_Long(self._nr_clone),
+                                 _ULong(CLONE_PARENT | flags | 17),  # 17 = SIGCHLD
+                                 _ULong(0), _ULong(0), _ULong(0),
+                                 _ULong(0))
         return self._check(ret, "clone")
 
     def close_range(self, first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
-        ret = self._libc.syscall(ctypes.c_long(self._nr_close_range), ctypes.c_uint(first),
-                                 ctypes.c_uint(last), ctypes.c_uint(flags))
+        ret = self._libc.syscall(_Long(self._nr_close_range), _ULong(first),
+                                 _ULong(last), _ULong(flags))
         if ret == -1:  # kernel < 5.9: close one by one
             os.closerange(first, min(last, 1 << 20) + 1)
 
     def pidfd_open(self, pid: int) -> int:
-        ret = self._libc.syscall(ctypes.c_long(self._nr_pidfd_open), ctypes.c_int(pid),
-                                 ctypes.c_uint(0))
+        ret = self._libc.syscall(_Long(self._nr_pidfd_open), _Long(pid),
+                                 _ULong(0))
         return self._check(ret, "pidfd_open", f"/proc/{pid}")
 
     # thin wrappers so identity changes are visible to (and fakeable by) tests
@@ -161,8 +186,8 @@ class Linux:
         os.setresuid(uid, uid, uid)
 
     def setrlimit(self, kind: int, soft: int, hard: int) -> None:
-        limits = (ctypes.c_ulong * 2)(soft & 0xFFFFFFFFFFFFFFFF, hard & 0xFFFFFFFFFFFFFFFF)
-        self._check(self._libc.setrlimit(ctypes.c_int(kind), limits), f"setrlimit({kind})")
+        limits = struct.pack("QQ", soft & 0xFFFFFFFFFFFFFFFF, hard & 0xFFFFFFFFFFFFFFFF)
+        self._check(self._libc.setrlimit(_Int(kind), limits), f"setrlimit({kind})")
 
     def execve(self, path: str | int, args: list[str], env: dict[str, str]) -> None:
         """execve(2), or fexecve when ``path`` is a file descriptor."""

@@ -32,13 +32,20 @@ DOCKER_DEFAULT = [
 ]
 
 
+_last_cap: int | None = None
+
+
 def last_cap() -> int:
-    """The highest capability number this kernel knows."""
-    try:
-        with open("/proc/sys/kernel/cap_last_cap") as f:
-            return int(f.read())
-    except OSError:
-        return len(NAMES) - 1
+    """The highest capability number this kernel knows (read once, before any
+    pivot_root: the container's /proc may hide it)."""
+    global _last_cap
+    if _last_cap is None:
+        try:
+            with open("/proc/sys/kernel/cap_last_cap") as f:
+                _last_cap = int(f.read())
+        except OSError:
+            _last_cap = len(NAMES) - 1
+    return _last_cap
 
 
 def mask(names: list[str], field: str, top: int) -> int:

@@ -35,7 +35,7 @@ class OpsMixin:
         p = self._get(msg["id"])
         if p.status == "exited":  # docker start of an exited container: create it again
             self.driver.delete(p.id, force=True)
-            p.close_all()
+            self.close_fds(p)
             self.spawn(p)
         p.manual_stop = False
         self.driver.start(p.id)
@@ -76,8 +76,7 @@ class OpsMixin:
         return {}
 
     def _forget(self, p: Proc) -> None:
-        for fd in p.close_all():
-            self._unregister(fd)
+        self.close_fds(p)
         if p.log:
             p.log.close()
         self.procs.pop(p.id, None)

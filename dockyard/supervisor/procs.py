@@ -38,6 +38,8 @@ class Proc:
         self.started_mono = 0.0
         self.out_fds: dict[int, str] = {}   # fd → "stdout" | "stderr"
         self.stdin_fd: int | None = None
+        self.stdin_buf = bytearray()        # client input not yet written to the process
+        self.stdin_eof = False              # close stdin once the buffer is written
         self.master: int | None = None
         self.attachers: list = []
         self.waiters: list = []
@@ -53,6 +55,7 @@ class Proc:
         err_r, err_w = os.pipe()
         if self.open_stdin:
             in_r, self.stdin_fd = os.pipe()
+            os.set_blocking(self.stdin_fd, False)
         else:
             in_r = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
         for fd in (out_r, err_r):

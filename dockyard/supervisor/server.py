@@ -31,6 +31,7 @@ from dockyard.supervisor.procs import Proc, recv_fd
 log = logging.getLogger("dockyard.supervisor")
 PR_SET_CHILD_SUBREAPER = 36
 DRAIN_GRACE = 1.0  # after the process is reaped, wait this long at most for its output EOF
+MAX_STDIN_BUFFER = 4 << 20  # queued stdin for a process that does not read it
 
 
 class Conn:
@@ -97,8 +98,11 @@ class Supervisor(OpsMixin):
             elif kind == "signal":
                 obj.recv(4096)
                 self.reap()
-            elif kind == "out":
-                self.on_output(key.fd, obj)
+            elif kind in ("out", "stdin"):
+                if mask & selectors.EVENT_WRITE:
+                    self.flush_stdin(obj)
+                if mask & selectors.EVENT_READ:
+                    self.on_output(key.fd, obj)
             elif kind == "conn":
                 if mask & selectors.EVENT_WRITE:
                     self.flush(obj)
@@ -127,8 +131,7 @@ class Supervisor(OpsMixin):
                     self._drain(fd, p)
                 if p.status != "running":  # draining reached EOF and finished it
                     continue
-                for fd in p.close_all():
-                    self._unregister(fd)
+                self.close_fds(p)
                 self.finish(p)
             if p.restart_pending and now >= p.restart_pending:
                 self.restart(p)
@@ -233,7 +236,7 @@ class Supervisor(OpsMixin):
             try:
                 p.pid = self._runtime_spawn(p, stdio=ends)
             except Exception:
-                p.close_all()
+                self.close_fds(p)
                 raise
             finally:
                 for fd in ends:
@@ -247,6 +250,15 @@ class Supervisor(OpsMixin):
         if p.kind == "exec":
             return self.driver.exec(p.container, p.msg["process"], **stdio)
         return self.driver.create(p.id, p.msg["bundle"], **stdio)
+
+    def close_fds(self, p: Proc) -> None:
+        """Close the process's host-side fds, unregistering them first."""
+        fd = p.stdin_fd
+        if fd is not None and fd not in p.out_fds:
+            self._want_write(p, fd, False)
+        p.stdin_buf.clear()
+        for fd in p.close_all():
+            self._unregister(fd)
 
     def _unregister(self, fd: int) -> None:
         if self.fd_owner.pop(fd, None) is not None:
@@ -273,17 +285,58 @@ class Supervisor(OpsMixin):
             self.on_stdin(c)
 
     def on_stdin(self, c: Conn) -> None:
+        """Queue the client's stdin frames for the process; written as it reads them."""
         p = c.proc
         for stream, data in P.parse_frames(c.rbuf):
             if stream != P.STDIN or p is None or p.stdin_fd is None:
                 continue
             if data:
-                _write_all(p.stdin_fd, data)
+                p.stdin_buf += data
             elif p.stdin_once or p.kind == "exec":
-                if p.tty:  # a pty has no EOF of its own: send ^D like docker does
-                    _write_all(p.stdin_fd, b"\x04")
-                else:
-                    p.close_stdin()
+                p.stdin_eof = True
+        if p is not None and len(p.stdin_buf) > MAX_STDIN_BUFFER:
+            log.warning("%s does not read its stdin: dropping the attached client", p.id)
+            p.stdin_buf.clear()
+            return self.drop(c)
+        if p is not None:
+            self.flush_stdin(p)
+
+    def flush_stdin(self, p: Proc) -> None:
+        """Write queued stdin without blocking the loop; wait for POLLOUT when the pipe
+        (or pty) is full. At the client's EOF: close the pipe, or send ^D to a pty."""
+        fd = p.stdin_fd
+        if fd is None:
+            p.stdin_buf.clear()
+            return
+        try:
+            while p.stdin_buf:
+                del p.stdin_buf[:os.write(fd, p.stdin_buf)]
+        except BlockingIOError:
+            return self._want_write(p, fd, True)
+        except OSError:
+            p.stdin_buf.clear()  # the process closed its stdin
+        self._want_write(p, fd, False)
+        if p.stdin_eof and not p.stdin_buf:
+            p.stdin_eof = False
+            if p.tty:  # a pty has no EOF of its own: send ^D like docker does
+                p.stdin_buf += b"\x04"
+                self.flush_stdin(p)
+            else:
+                p.close_stdin()
+
+    def _want_write(self, p: Proc, fd: int, on: bool) -> None:
+        read = selectors.EVENT_READ if fd in p.out_fds else 0
+        events = read | (selectors.EVENT_WRITE if on else 0)
+        try:
+            key = self.sel.get_key(fd)
+        except KeyError:
+            key = None
+        if key is None and events:
+            self.sel.register(fd, events, ("out" if read else "stdin", p))
+        elif key is not None and events:
+            self.sel.modify(fd, events, key.data)
+        elif key is not None:
+            self.sel.unregister(fd)
 
     def handle(self, c: Conn, msg: dict) -> None:
         op = msg.get("op")
@@ -345,14 +398,6 @@ class Supervisor(OpsMixin):
         line = P.encode(event)
         for c in list(self.subscribers):
             self.send(c, line)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    try:
-        while data:
-            data = data[os.write(fd, data):]
-    except (BlockingIOError, BrokenPipeError, OSError):
-        pass  # the container does not read its stdin: drop input rather than block the loop
 
 
 def main(argv: list[str] | None = None) -> int:

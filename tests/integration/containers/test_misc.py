@@ -104,3 +104,9 @@ def test_health_check_turns_healthy(daemon, ctr):
     daemon.cli("exec", n, "rm", "/tmp/ok", check=True)
     while daemon.cli("inspect", "-f", "{{.State.Health.Status}}", n).stdout.strip() != "unhealthy":
         pass
+
+
+def test_large_stdin_is_not_lost_or_blocking(daemon):
+    data = b"x" * (3 << 20)  # far more than a pipe buffer: written as the process reads
+    r = daemon.cli("run", "--rm", "-i", "busybox", "sh", "-c", "sleep 0.5; wc -c", input=data)
+    assert r.returncode == 0 and r.stdout.strip() == str(len(data)).encode()

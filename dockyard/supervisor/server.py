@@ -32,6 +32,7 @@ log = logging.getLogger("dockyard.supervisor")
 PR_SET_CHILD_SUBREAPER = 36
 DRAIN_GRACE = 1.0  # after the process is reaped, wait this long at most for its output EOF
 MAX_STDIN_BUFFER = 4 << 20  # queued stdin for a process that does not read it
+MAX_CLIENT_BUFFER = 16 << 20  # queued output for an attached client that does not read
 
 
 class Conn:
@@ -359,6 +360,9 @@ class Supervisor(OpsMixin):
         if c.closed:
             return
         c.wbuf += data
+        if len(c.wbuf) > MAX_CLIENT_BUFFER:  # a client that stopped reading: the log keeps
+            log.warning("dropping a client that does not read")  # everything anyway
+            return self.drop(c)
         self.flush(c)
 
     def flush(self, c: Conn) -> None:

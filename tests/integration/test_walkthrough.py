@@ -54,7 +54,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fetch(url: str, attempts: int = 100) -> str:
+def fetch(url: str, attempts: int = 300) -> str:
     """GET url, retrying while the server in the container starts up."""
     last: Exception | None = None
     for _ in range(attempts):
@@ -184,7 +184,7 @@ def test_the_talks_example_with_node(daemon):
         assert "Step 5/7 : RUN npm install" in out, out
         port = free_port()
         cid = ok(daemon.cli("run", "-d", "-p", f"{port}:3000", "team-documentation")).strip()
-        page = fetch(f"http://127.0.0.1:{port}/", attempts=300)
+        page = fetch(f"http://127.0.0.1:{port}/", attempts=600)
         assert "<h1>Team documentation</h1>" in page, page
         assert cid[:12] in ok(daemon.cli("ps"))
     finally:

@@ -199,6 +199,7 @@ class ImageCore:
                 leases.rollback(blobs, snaps, self._drop_blob, self._drop_snapshot)
                 os.unlink(path)
         self.snapshots.recover()
+        self.content.clean_ingest()  # half-written blobs of a crash (no writer runs yet)
 
     # -- adding images ---------------------------------------------------------------------
     def add_image(self, config: bytes, layers: list[oci.LayerBlob], ref: str | None = None,

@@ -35,8 +35,8 @@ def open_source(source: str):
         raise CommandError(f"open {source}: {e.strerror.lower()}") from None
 
 
-def chunks(stream, size: int = 1 << 20):
-    """The body as 1 MiB chunks (http.client would send a file in 8 KiB ones)."""
+def chunks(stream, size: int = 1 << 18):
+    """The body in 256 KiB pieces (http.client would send a file in 8 KiB ones)."""
     while data := stream.read(size):
         yield data
 

@@ -81,7 +81,10 @@ def fetch(client: RegistryClient, repo: str, reference: str, scope: str,
         raise InvalidArgument(f"manifest for {what}: digest mismatch: got {digest}")
     doc = oi.parse_json(data, f"manifest for {what}")
     media = doc.get("mediaType") or r.headers.get("content-type", "").split(";")[0].strip()
-    if not doc.get("mediaType") and media not in oi.MANIFEST_TYPES + oi.INDEX_TYPES:
+    if doc.get("schemaVersion") == 1:
+        media = media if "v1" in media else "application/vnd.docker.distribution.manifest.v1+json"
+    elif media in ("", "application/json", "text/plain", "application/octet-stream"):
+        # an OCI document may omit mediaType; its shape tells index from manifest
         media = oi.OCI_INDEX if "manifests" in doc else oi.OCI_MANIFEST
     return data, media, digest
 

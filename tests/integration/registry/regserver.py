@@ -229,12 +229,15 @@ class Proxy:
 
 
 class HTTPFront:
-    """An HTTP front for a registry: answers the first ``fail`` requests with 503 and
-    redirects blob GETs to the registry's own address (another host:port, like a CDN)."""
+    """An HTTP front for a registry: answers the first ``fail`` requests with 503,
+    redirects blob GETs to the registry's own address (another host:port, like a CDN),
+    and serves ``override`` documents in place of the registry's."""
 
-    def __init__(self, target_port: int, fail: int = 0, redirect_blobs: bool = False):
+    def __init__(self, target_port: int, fail: int = 0, redirect_blobs: bool = False,
+                 override: dict | None = None):
         import http.client
         self.target, self.fail, self.redirect = target_port, fail, redirect_blobs
+        self.override = override or {}       # path → (content type, body) served instead
         self.log: list[tuple[str, str, int]] = []
         outer = self
 
@@ -250,6 +253,9 @@ class HTTPFront:
                 if outer.fail > 0:
                     outer.fail -= 1
                     return self._reply(503, {}, b"busy", body)
+                if self.path in outer.override:
+                    ctype, data = outer.override[self.path]
+                    return self._reply(200, {"Content-Type": ctype}, data)
                 if outer.redirect and self.command == "GET" and "/blobs/sha256:" in self.path:
                     loc = f"http://127.0.0.1:{outer.target}{self.path}"
                     return self._reply(307, {"Location": loc}, b"")

@@ -384,3 +384,18 @@ def test_cut_upload_is_resumed_or_started_over(registry, src, dst, monkeypatch):
         proxy.stop()
     pull(dst, registry.host, "resumed:1")
     assert all(dst.content.verify(d) for d, _, _ in src.image[3])
+
+
+def test_unsupported_manifest_media_type(registry, dst):
+    from tests.integration.registry.regserver import HTTPFront
+    schema1 = json.dumps({"schemaVersion": 1, "name": "old", "tag": "1", "fsLayers": []})
+    front = HTTPFront(registry.port, override={"/v2/old/manifests/1": (
+        "application/vnd.docker.distribution.manifest.v1+prettyjws", schema1.encode())})
+    try:
+        with pytest.raises(InvalidArgument, match="unsupported media type "
+                                                  "'application/vnd.docker.distribution"
+                                                  r".manifest.v1\+prettyjws'"):
+            pull(dst, front.host, "old:1")
+    finally:
+        front.stop()
+    assert dst.images.added == []

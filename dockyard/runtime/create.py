@@ -58,10 +58,8 @@ def _write_maps(pid: int, linux: dict) -> None:
 
 def create(runtime, container_id: str, bundle: str, *, stdio=None, console_socket=None,
            pid_file=None, no_pivot=False) -> int:
+    """Check everything, then make state, fifo and cgroup, and spawn the init."""
     from dockyard.runtime import cgroups
-    from dockyard.runtime.process import parent
-    from dockyard.runtime.process.setup import preload
-    from dockyard.runtime.process.sync import ChildError
     sd = StateDir(runtime.root, container_id)
     if sd.exists():
         from dockyard.errors import AlreadyExists
@@ -73,30 +71,12 @@ def create(runtime, container_id: str, bundle: str, *, stdio=None, console_socke
     record = {"id": container_id, "bundle": bundle, "rootfs": config["root"]["path"],
               "created": st_now(), "annotations": config.get("annotations") or {},
               "pid": 0, "start_time": None}
+    opts = {"stdio": stdio, "console_socket": console_socket, "fifo": sd.fifo,
+            "no_pivot": no_pivot, "cgroup_mounter": _mounter(cg, config)}
     undo: list = []  # rollback steps, run last-first unless we get to the end
     try:
-        sd.make()
-        undo.append(sd.remove)
-        with open(os.path.join(sd.path, "config.json"), "w") as f:
-            f.write(jsonio.dumps(config))
-        os.mkfifo(sd.fifo, 0o622)
-        os.chmod(sd.fifo, 0o622)  # past the umask: a mapped (user-ns) root must write it
-        undo.append(cg.destroy)
-        cg.create()
-        cg.set((config.get("linux") or {}).get("resources") or {})
-        record["cgroup"] = cg.to_state()
-
-        def hooks_cb(pid: int) -> dict:
-            return _runtime_hooks(config, record, pid)
-
-        opts = {"stdio": stdio, "console_socket": console_socket, "fifo": sd.fifo,
-                "no_pivot": no_pivot, "cgroup_mounter": _mounter(cg, config)}
-        opts.update(preload(config, config["process"]))
-        try:
-            pid = parent.spawn_init(config, opts, cg, lambda p: _write_maps(p, config["linux"]),
-                                    hooks_cb)
-        except ChildError as e:
-            raise DockyardError(f"container init failed: {e}") from None
+        _make_state(sd, config, cg, record, undo)
+        pid = _spawn(config, opts, cg, record)
         undo.append(lambda: _kill(pid))
         record["pid"], record["start_time"] = pid, st.proc_start_time(pid)
         sd.save(record)
@@ -111,6 +91,33 @@ def create(runtime, container_id: str, bundle: str, *, stdio=None, console_socke
                 pass
         raise
     return pid
+
+
+def _make_state(sd: StateDir, config: dict, cg, record: dict, undo: list) -> None:
+    """State dir with our copy of the config, the exec fifo, the cgroup with limits."""
+    sd.make()
+    undo.append(sd.remove)
+    with open(os.path.join(sd.path, "config.json"), "w") as f:
+        f.write(jsonio.dumps(config))
+    os.mkfifo(sd.fifo, 0o622)
+    os.chmod(sd.fifo, 0o622)  # past the umask: a mapped (user-ns) root must write it
+    undo.append(cg.destroy)
+    cg.create()
+    cg.set((config.get("linux") or {}).get("resources") or {})
+    record["cgroup"] = cg.to_state()
+
+
+def _spawn(config: dict, opts: dict, cg, record: dict) -> int:
+    """Run the start-up protocol; a child's failure becomes a DockyardError."""
+    from dockyard.runtime.process import parent
+    from dockyard.runtime.process.setup import preload
+    from dockyard.runtime.process.sync import ChildError
+    opts.update(preload(config, config["process"]))
+    try:
+        return parent.spawn_init(config, opts, cg, lambda p: _write_maps(p, config["linux"]),
+                                 lambda pid: _runtime_hooks(config, record, pid))
+    except ChildError as e:
+        raise DockyardError(f"container init failed: {e}") from None
 
 
 def st_now() -> str:

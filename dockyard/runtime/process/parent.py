@@ -62,8 +62,25 @@ def _close_parent_copies(chan: sync.Channel, console, opts: dict) -> None:
             os.close(opts[key])
 
 
-def _fork(target, chan_child: sync.Channel, chan_parent: sync.Channel, stdio, console,
-          *args) -> int:
+def _start(target, opts: dict, args: tuple, before_fork=None) -> tuple[sync.Channel, int]:
+    """Open the channel (and console socket), fork the intermediate running
+    ``target(channel, *args)``; our copies of the child's fds are closed either way."""
+    parent, chan, console = *sync.Channel.pair(), None
+    try:
+        console = _connect_console(opts.get("console_socket"))
+        if console is not None:
+            opts["console_fd"] = console.fileno()
+        if before_fork:
+            before_fork()
+        return parent, _fork(target, chan, parent, opts.get("stdio"), *args)
+    except BaseException:
+        parent.close()
+        raise
+    finally:
+        _close_parent_copies(chan, console, opts)
+
+
+def _fork(target, chan_child: sync.Channel, chan_parent: sync.Channel, stdio, *args) -> int:
     """Fork the intermediate; in the child, fix up fds and run ``target`` (no return)."""
     pid = os.fork()
     if pid == 0:
@@ -87,16 +104,10 @@ def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
     runs the runtime-side hooks and returns the state the container-side hooks
     get.
     """
-    parent, chan = sync.Channel.pair()
-    console = _connect_console(opts.get("console_socket"))
-    if console is not None:
-        opts["console_fd"] = console.fileno()
-    # O_PATH: opening it does not count as a writer; the init re-opens it via /proc
-    opts["fifo_fd"] = os.open(opts["fifo"], os.O_PATH | os.O_CLOEXEC)
-    try:
-        ipid = _fork(child.intermediate, chan, parent, opts.get("stdio"), console, config, opts)
-    finally:
-        _close_parent_copies(chan, console, opts)
+    def open_fifo() -> None:
+        # O_PATH: opening it does not count as a writer; the init re-opens it via /proc
+        opts["fifo_fd"] = os.open(opts["fifo"], os.O_PATH | os.O_CLOEXEC)
+    parent, ipid = _start(child.intermediate, opts, (config, opts), open_fifo)
     init_pid = 0
     try:
         cgroup.apply(ipid)
@@ -129,15 +140,7 @@ def spawn_exec(target: int, process: dict, config: dict, opts: dict, cgroup) -> 
     Returns once the process has exec'd (the channel reaches end-of-file), or
     raises the error it reported.
     """
-    parent, chan = sync.Channel.pair()
-    console = _connect_console(opts.get("console_socket"))
-    if console is not None:
-        opts["console_fd"] = console.fileno()
-    try:
-        ipid = _fork(child.exec_intermediate, chan, parent, opts.get("stdio"), console,
-                     target, process, config, opts)
-    finally:
-        _close_parent_copies(chan, console, opts)
+    parent, ipid = _start(child.exec_intermediate, opts, (target, process, config, opts))
     pid = 0
     try:
         cgroup.apply(ipid)

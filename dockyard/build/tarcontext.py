@@ -115,10 +115,23 @@ class TarContext:
 
     # -- indexing ------------------------------------------------------------------
     def _index(self) -> None:
+        size = os.fstat(self.fd).st_size
         try:
             with tarfile.open(self.tar_path, "r:") as tar:
-                for m in tar:
+                last_end = -1
+                while True:
+                    try:
+                        m = tar.next()
+                    except tarfile.ReadError:
+                        # docker's CLI, given a Dockerfile outside the context, appends it
+                        # without padding or end-of-archive blocks; Go's reader takes that.
+                        if 0 <= last_end <= size:
+                            break
+                        raise
+                    if m is None:
+                        break
                     self._add(m)
+                    last_end = m.offset_data + (m.size if m.isreg() else 0)
         except tarfile.TarError as e:
             raise InvalidArgument(f"build context is not a valid tar archive: {e}") from None
 

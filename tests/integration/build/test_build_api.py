@@ -96,3 +96,15 @@ def test_real_docker_cli_builds(daemon, ctx):
     r = daemon.docker("build", str(ctx))
     assert r.returncode == 1
     assert "The command '/bin/sh -c false' returned a non-zero code: 1" in r.stderr
+
+
+@pytest.mark.skipif(not shutil.which("docker"), reason="docker CLI not installed")
+def test_real_docker_cli_stdin_dockerfile_and_outside_file(daemon, ctx, tmp_path):
+    r = daemon.docker("build", "-q", "-", input="FROM busybox\nENV FROM_STDIN=1\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().startswith("sha256:")
+    other = tmp_path / "Other.Dockerfile"
+    other.write_text("FROM busybox\nCOPY site/index.html /i.html\n")
+    r = daemon.docker("build", "-f", str(other), "-t", "outside:1", str(ctx))
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "Successfully tagged outside:1" in r.stdout

@@ -107,3 +107,20 @@ def test_reincluded_under_ignored_dir(tarctx):
                   ("docs/keep.md", "file", b"k"), ("docs/x.md", "file", b"x")])
     rels = [rel for rel, _, _ in ctx.walk(ctx.resolve(".")[0])]
     assert "docs/keep.md" in rels and "docs/x.md" not in rels and "docs" not in rels
+
+
+def test_tar_without_padding_or_end_blocks(tmp_path):
+    """What docker's CLI sends with -f outside the context: the last member unpadded."""
+    data = make_tar([("a", "file", b"x" * 10), ("Dockerfile.x", "file", b"FROM y\n")]).getvalue()
+    cut = data.rstrip(b"\0")
+    path = str(tmp_path / "c.tar")
+    spool(io.BytesIO(cut), path)
+    ctx = TarContext(path)
+    try:
+        assert ctx.read_file("Dockerfile.x") == "FROM y\n"
+    finally:
+        ctx.close()
+    truncated = str(tmp_path / "t.tar")
+    spool(io.BytesIO(cut[:-3]), truncated)  # data really missing: still an error
+    with pytest.raises(InvalidArgument):
+        TarContext(truncated)

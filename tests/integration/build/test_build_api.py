@@ -108,3 +108,18 @@ def test_real_docker_cli_stdin_dockerfile_and_outside_file(daemon, ctx, tmp_path
     r = daemon.docker("build", "-f", str(other), "-t", "outside:1", str(ctx))
     assert r.returncode == 0, r.stderr + r.stdout
     assert "Successfully tagged outside:1" in r.stdout
+
+
+def test_docker_py_builds(daemon, ctx):
+    docker = pytest.importorskip("docker")
+    client = docker.DockerClient(base_url=daemon.host)
+    try:
+        image, logs = client.images.build(path=str(ctx), tag="dockerpy:1", buildargs={"X": "1"},
+                                          labels={"via": "docker-py"}, rm=True)
+        assert image.id.startswith("sha256:") and "dockerpy:1" in image.tags
+        assert image.labels["via"] == "docker-py"
+        assert any("Step 1/8 : FROM busybox" in (entry.get("stream") or "") for entry in logs)
+        with pytest.raises(docker.errors.BuildError, match="returned a non-zero code: 4"):
+            client.images.build(fileobj=__import__("io").BytesIO(b"FROM busybox\nRUN exit 4\n"))
+    finally:
+        client.close()

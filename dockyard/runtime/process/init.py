@@ -97,6 +97,29 @@ def _intermediate(chan: sync.Channel, config: dict, opts: dict) -> None:
     chan.send(sync.PID, pid=pid)
 
 
+def direct_init(chan: sync.Channel, config: dict, opts: dict) -> None:
+    """C forked straight into its pid namespace (no user namespace): set up the
+    other namespaces ourselves, then become the container."""
+    _guard(chan, _direct_init, config, opts)
+
+
+def _direct_init(chan: sync.Channel, config: dict, opts: dict) -> None:
+    sys_ = sc.get()
+    sys_.prctl(sc.PR_SET_DUMPABLE, 0)
+    wanted = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}
+    join_namespaces({k: v for k, v in wanted.items() if v and k != "pid"})
+    flags = 0
+    for kind, path in wanted.items():
+        if not path and kind not in ("pid", "cgroup"):
+            flags |= NS_FLAGS[kind]
+    if flags:  # meanwhile the parent moves us into the cgroup
+        sys_.unshare(flags)
+    chan.wait_for(sync.JOINED)
+    if "cgroup" in wanted and not wanted["cgroup"]:
+        sys_.unshare(sc.CLONE_NEWCGROUP)
+    container_init(chan, config, opts)
+
+
 def container_init(chan: sync.Channel, config: dict, opts: dict) -> None:
     """C: build the container around itself, report READY, wait for start, exec."""
     wanted = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}

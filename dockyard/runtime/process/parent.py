@@ -11,6 +11,7 @@ import _socket
 import gc
 import os
 
+from dockyard.runtime import syscalls as sc
 from dockyard.runtime.process import init as child
 from dockyard.runtime.process import sync
 
@@ -107,6 +108,8 @@ def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
     def open_fifo() -> None:
         # O_PATH: opening it does not count as a writer; the init re-opens it via /proc
         opts["fifo_fd"] = os.open(opts["fifo"], os.O_PATH | os.O_CLOEXEC)
+    if _can_fork_directly(config):
+        return _spawn_direct(config, opts, cgroup, hooks_cb, open_fifo)
     parent, ipid = _start(child.intermediate, opts, (config, opts), open_fifo)
     init_pid = 0
     try:
@@ -129,6 +132,52 @@ def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
     except BaseException:
         _kill(init_pid) if init_pid else None
         _kill(ipid)
+        raise
+    finally:
+        parent.close()
+
+
+def _can_fork_directly(config: dict) -> bool:
+    """Without a user namespace, and in a single-threaded caller (the CLI), the
+    init can be forked straight into its pid namespace: no intermediate.
+
+    That needs our own pid_for_children switched for a moment, which another
+    thread forking at the same time would also get; so only with one thread.
+    """
+    if any(ns["type"] == "user" for ns in config["linux"].get("namespaces", [])):
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _spawn_direct(config: dict, opts: dict, cgroup, hooks_cb, before_fork) -> int:
+    """Fork the init as our child inside its new (or joined) pid namespace."""
+    pidns = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}
+    own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    sys_ = sc.get()
+    try:
+        if "pid" in pidns and pidns["pid"]:
+            child.join_namespaces({"pid": pidns["pid"]})
+        elif "pid" in pidns:
+            sys_.unshare(sc.CLONE_NEWPID)
+        parent, pid = _start(child.direct_init, opts, (config, opts), before_fork)
+    finally:
+        sys_.setns(own, sc.CLONE_NEWPID, "/proc/self/ns/pid")  # our next child is ours again
+        os.close(own)
+    try:
+        cgroup.apply(pid)
+        parent.send(sync.JOINED)
+        msg = parent.wait_any()
+        if msg["type"] == sync.HOOKS:
+            parent.send(sync.HOOKS_DONE, state=hooks_cb(pid))
+            msg = parent.wait_for(sync.READY)
+        elif msg["type"] != sync.READY:
+            raise sync.ChildError(f"protocol error: unexpected {msg['type']!r}")
+        return pid
+    except BaseException:
+        _kill(pid)
         raise
     finally:
         parent.close()

@@ -142,3 +142,25 @@ def test_identity_drops_bounding_before_uid_change(fake, monkeypatch):
 def test_close_host_fds_keeps_only_what_is_needed(fake):
     setup.close_host_fds((7, 9))
     assert fake.calls == [("close_range", 3, 6), ("close_range", 8, 8), ("close_range", 10)]
+
+
+def test_direct_init_namespaces_then_cgroup_after_join(fake, monkeypatch):
+    """The no-intermediate path: pid ns already ours (the parent forked us into it)."""
+    became = []
+    monkeypatch.setattr(init, "container_init", lambda chan, config, opts: became.append(1))
+    config = {"linux": {"namespaces": [{"type": t} for t in
+                                       ("pid", "mount", "network", "cgroup", "ipc")]}}
+    chan = FakeChannel([{"type": sync.JOINED}])
+    init._direct_init(chan, config, {})
+    assert fake.calls[0] == ("prctl", sc.PR_SET_DUMPABLE, 0)
+    assert fake.calls[1] == ("unshare", sc.CLONE_NEWNS | sc.CLONE_NEWNET | sc.CLONE_NEWIPC)
+    assert fake.calls[2] == ("unshare", sc.CLONE_NEWCGROUP)
+    assert not chan.incoming and became == [1]
+
+
+def test_user_namespace_needs_the_intermediate():
+    from dockyard.runtime.process import parent
+    with_user = {"linux": {"namespaces": [{"type": "user"}, {"type": "mount"}]}}
+    without = {"linux": {"namespaces": [{"type": "mount"}]}}
+    assert not parent._can_fork_directly(with_user)
+    assert parent._can_fork_directly(without) == (len(os.listdir("/proc/self/task")) == 1)

@@ -23,6 +23,11 @@ shows up in the parent as end-of-file.
     save state, return                                         open(exec.fifo) blocks
                                                                (start) exec
 
+Without a user namespace and in a single-threaded caller (the CLI) there is no
+intermediate: the parent switches its pid_for_children (unshare/setns), forks
+the init straight into the pid namespace, switches back, and the init does I's
+namespace steps itself (JOINED, then HOOKS/READY as above; no PID message).
+
 Any step may instead send ERROR {message, errno}; the parent raises it with
 the syscall and path that failed and cleans up.
 """

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(busybox-static runc iptables iproute2 docker-registry skopeo umoci apache2-utils
-      openssl curl ca-certificates mmdebstrap xz-utils docker-compose)
+      openssl curl ca-certificates mmdebstrap xz-utils docker-compose
+      docker.io)  # a real dockerd for interop tests; never started as a service
 PKGS+=(tini)  # static init that `run --init` bind-mounts as /sbin/docker-init
 PKGS+=(${DOCKYARD_EXTRA_PKGS:-})
 missing=()
@@ -17,6 +18,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # no package may start its service (a system dockerd or registry would take bridges,
+  # iptables chains and ports that the tests make their own)
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The API socket is 0660 root:dockyard; members of the group may use dockyard.

@@ -69,3 +69,30 @@ def test_exec_returns_a_child_pid(lib):
     rt.kill("lib2", "KILL")
     os.waitpid(pid, 0)
     rt.delete("lib2")
+
+
+def test_multithreaded_caller_takes_the_intermediate_path(lib):
+    """With a second thread alive (like the supervisor) the init is cloned by an
+    intermediate (CLONE_PARENT): still our child, still pid 1 in its namespace."""
+    import threading
+    from dockyard.runtime.process import parent
+    rt, bundle = lib
+    gate = threading.Event()
+    t = threading.Thread(target=gate.wait)
+    t.start()
+    try:
+        assert not parent._can_fork_directly({"linux": {"namespaces": []}})
+        r, w = os.pipe()
+        pid = rt.create("lib3", bundle(["sh", "-c", "echo $$"], "lib3"),
+                        stdio=(os.open(os.devnull, os.O_RDONLY), w, w))
+        os.close(w)
+        assert os.waitpid(pid, os.WNOHANG) == (0, 0)
+        rt.start("lib3")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert os.read(r, 100) == b"1\n"
+        os.close(r)
+        rt.delete("lib3")
+    finally:
+        gate.set()
+        t.join()

@@ -144,6 +144,15 @@ def cmd_exec(rt, a) -> int:
     return 0 if a.detach else _wait(pid)
 
 
+def cmd_events(rt, a) -> int:
+    """``events --stats ID``: one stats event, in runc's shape."""
+    import json
+    if not a.stats:
+        raise cliargs.InvalidArgument("events: only --stats is supported")
+    print(json.dumps({"type": "stats", "id": a.id, "data": rt.stats(a.id)}))
+    return 0
+
+
 def cmd_features(rt, a) -> int:
     import json
     from dockyard.runtime.features import features
@@ -172,6 +181,9 @@ VERBS = {
              "list containers"),
     "ps": (cmd_ps, FORMAT_OPT, ID, "list a container's processes"),
     "exec": (cmd_exec, None, ID + [("*", "command")], "run a process in a container"),
+    "events": (cmd_events, [(("--stats",), "stats", "bool", False),
+                            (("--interval",), "interval", "str", "5s")], ID,
+               "print a container's cgroup stats (--stats)"),
     "features": (cmd_features, [], [], "print supported features (JSON)"),
 }
 

@@ -200,3 +200,12 @@ def test_container_side_hooks(rt, tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "started"
     assert log.read_text().strip() in ("probe", os.uname().nodename)
+
+
+def test_events_stats(rt):
+    cid = rt.started(["sleep", "60"])
+    out = rt.cmd("events", "--stats", cid, check=True)
+    event = json.loads(out.stdout)
+    assert event["type"] == "stats" and event["id"] == cid
+    assert event["data"]["pids"]["current"] >= 1
+    assert event["data"]["memory"]["usage"]["usage"] > 0

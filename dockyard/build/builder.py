@@ -48,6 +48,7 @@ class Builder:
         self.used_args: set[str] = set()
         self.layers = LayerSteps(self)
         self.step_no = 0
+        self.made_by: dict[str, int] = {}  # image id → step of this build that created it
         self.total = 0
 
     # -- entry ---------------------------------------------------------------------
@@ -217,8 +218,20 @@ class Builder:
             st.image_id = hit
             return True
         if self.out.explain_cache:
-            self.out.cache_miss(self.prober.explain(inputs))
+            self.out.cache_miss([self._why_parent(r, inputs) for r in self.prober.explain(inputs)])
         return False
+
+    def record(self, inputs: dict, image_id: str) -> None:
+        """Remember a step's new image in the cache (and which step made it)."""
+        self.prober.record(inputs, image_id)
+        self.made_by[image_id] = self.step_no
+
+    def _why_parent(self, reason: str, inputs: dict) -> str:
+        """Point a changed parent at the step of this build that made it anew."""
+        step = self.made_by.get(inputs.get("parent") or "")
+        if reason.startswith("parent image changed") and step:
+            return f"{reason} (step {step} was rebuilt)"
+        return reason
 
     def history(self, st: StageState, created_by: str, empty: bool) -> dict:
         """A history entry; MAINTAINER's name travels as the OCI ``author``."""
@@ -236,7 +249,7 @@ class Builder:
             return
         new = self.engine.images.create_config_only(st.image_id, dict(st.config),
                                                      self.history(st, created_by, True), None)
-        self.prober.record(inputs, new)
+        self.record(inputs, new)
         st.image_id = new
 
     def workdir(self, st: StageState, path: str) -> None:

@@ -63,7 +63,7 @@ class LayerSteps:
                 self.b.history(st, created_by, False), None)
         finally:
             self.b.reaper.remove_snapshot(snaps, key)
-        self.b.prober.record(inputs, new)
+        self.b.record(inputs, new)
         st.image_id = new
 
     def _mounted(self, key: str, work: Callable[[str, str], None]) -> None:

@@ -8,7 +8,6 @@ build context, from heredocs, from URLs (ADD), or from another stage or image
 """
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import os
 import posixpath
@@ -16,9 +15,6 @@ import secrets
 import shutil
 import stat
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -188,6 +184,10 @@ def _from_image(b: "Builder", name: str) -> str:
 
 
 def _download(p: CopyPlan, url: str, checksum: str) -> None:
+    import email.utils  # only ADD <url> needs the HTTP client stack
+    import urllib.error
+    import urllib.parse
+    import urllib.request
     if not p.tmpdir:
         p.tmpdir = tempfile.mkdtemp(prefix="dockyard-add-")
     path = os.path.join(p.tmpdir, secrets.token_hex(8))

@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 
-from bench import inputs, phases, publish, report
+from bench import hostenv, inputs, phases, publish, report
 from bench.engines import Engine, make_engines
 from bench.registry import Registry
 from bench.runner import Outcome, Runner, describe
@@ -123,6 +123,7 @@ def run(args) -> int:
         setup.install_peers(peers, log)
     setup.ensure_bench_deps(log)
     engines = make_engines(names, args)
+    lock = hostenv.exclusive_lock()
     scratch = tempfile.mkdtemp(prefix="dockyard-bench-", dir="/var/tmp")
     registry, notes, results, phase_data = None, [], {}, {}
     try:
@@ -143,6 +144,7 @@ def run(args) -> int:
         if registry:
             registry.stop()
         shutil.rmtree(scratch, ignore_errors=True)
+        lock.close()
     doc = document(args, names, scenarios, results, phase_data, notes, time.monotonic() - t0)
     return publish_all(doc, args)
 

@@ -21,6 +21,22 @@ def sh(*argv: str, check: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run(list(argv), capture_output=True, text=True, check=check)
 
 
+def exclusive_lock():
+    """Hold /run/dockyard-bench.lock for the whole run: two suites at once would share
+    roots and ports. Processes of a crashed earlier run (anything still mentioning the
+    suite's roots) are ended once the lock is ours."""
+    import fcntl
+    f = open("/run/dockyard-bench.lock", "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit("bench: another bench run holds /run/dockyard-bench.lock") from None
+    stale = pids_matching([BASE_DATA, BASE_RUN])
+    if stale:
+        terminate(stale)
+    return f
+
+
 def my_pidns() -> str:
     return os.readlink("/proc/self/ns/pid")
 

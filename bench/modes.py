@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import time
 
-from bench import app, profile as prof
+from bench import app, hostenv, profile as prof
 from bench.engines import make_engines
 from bench.registry import Registry
 from bench.runner import Runner
@@ -18,6 +18,7 @@ from bench.scenario import Context
 def phases_mode(args) -> int:
     names = ([] if args.no_dockyard else ["dockyard"]) + [p for p in args.peers.split(",") if p]
     engines = make_engines(names, args)
+    lock = hostenv.exclusive_lock()
     try:
         broken = app.start_engines(engines)
         for name, why in broken.items():
@@ -25,6 +26,7 @@ def phases_mode(args) -> int:
         data = app.measure_phases([e for e in engines if e.name not in broken], args.reps)
     finally:
         app.stop_engines(engines)
+        lock.close()
     print(app.phases_text(data))
     return 0
 
@@ -45,6 +47,7 @@ def profile_mode(args) -> int:
     (sc,) = [s for s in app.select(args.scenario) if s.id.upper() == args.scenario.upper()]
     sc.reps, sc.derived_from = args.reps, None
     (eng,) = make_engines(["dockyard"], args)
+    lock = hostenv.exclusive_lock()
     registry, scratch = Registry(), tempfile.mkdtemp(prefix="dockyard-bench-", dir="/var/tmp")
     try:
         registry.start()
@@ -57,6 +60,7 @@ def profile_mode(args) -> int:
         app.stop_engines([eng])
         registry.stop()
         shutil.rmtree(scratch, ignore_errors=True)
+        lock.close()
 
 
 def _profile(args, sc, eng, ctx, out: str) -> int:

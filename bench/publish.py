@@ -99,12 +99,13 @@ engines' own bridges.
 - S5 on deb: ENV, COPY 2,000 files (20 MB), WORKDIR, RUN (50 MB file), RUN useradd, USER,
   CMD; `--no-cache`.  S6 the same after one copied file changed (cache up to COPY).
 - S7 `import` of the Debian rootfs tar.  S8 `push` of deb to a local docker-registry
-  (storage wiped before every push).  S9 `pull` of it back, the image removed locally first.
-- S10s `save -o` deb;  S10l `load -i` of that tar, the image removed first.
+  (storage wiped before every push; a push that leaves under 25 MB there is an error).  S9 `pull` of it back, the image removed locally first.
+- S10s `save -o` deb (a tar under 100 MB is an error);  S10l `load -i` of that tar, the image removed first.
 - S11 20 detached `sleep` containers started one after another (total time).
 - S12 host memory per idle container: growth of the PSS of the engine's host-side
   processes (dockerd + containerd + shims; conmon; dockyardd + supervisor) over S11's
   20 containers, divided by 20. Container processes themselves are not counted.
+  S12r the same with RSS (counts shared pages in full, so it is higher than PSS).
 - S13 `ps` with those 20 containers running.
 - S14 200 MB from busybox httpd through the published port on 127.0.0.1 (curl to
   /dev/null); S14b the same straight to the container's IP on the engine's bridge.

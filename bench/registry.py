@@ -79,6 +79,13 @@ class Registry:
         """Empty the storage (the registry keeps no cache, so it sees nothing any more)."""
         shutil.rmtree(os.path.join(self.root, "docker"), ignore_errors=True)
 
+    def stored_bytes(self) -> int:
+        """Bytes of blob data the registry holds (to check that a push uploaded)."""
+        total = 0
+        for dirpath, _, files in os.walk(os.path.join(self.root, "docker")):
+            total += sum(os.path.getsize(os.path.join(dirpath, f)) for f in files)
+        return total
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             hostenv.terminate([self.proc.pid])

@@ -21,6 +21,10 @@ def scenario_record(sc: Scenario, outcomes: dict[str, Outcome]) -> dict:
                  "error": oc.error or None,
                  "value": _d(summarize([v for v in values if v is not None])),
                  "runs": [round(v, 6) for v in values if v is not None]}
+        extras = sorted({k for s in oc.samples for k in s.extra})
+        if extras and not sc.derived_from:
+            entry["extra"] = {k: _d(summarize([s.extra.get(k) for s in oc.samples]))
+                              for k in extras}
         if not sc.derived_from and sc.unit == "s":
             entry["cpu_s"] = _d(summarize([s.cpu for s in oc.samples]))
             entry["peak_mib"] = _d(summarize([s.peak_mib for s in oc.samples]))

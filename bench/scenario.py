@@ -8,6 +8,7 @@ in ``Sample.extra``, so it costs no runs of its own.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 import urllib.request
@@ -89,9 +90,13 @@ def image_id(eng: Engine, ref: str) -> str:
 
 
 def container_ip(eng: Engine, name: str) -> str:
-    """The first network address of a running container."""
-    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}"
-    out = eng.quiet("inspect", "-f", fmt, name, check=True).stdout.split()
-    if not out:
-        raise RuntimeError(f"{eng.name}: container {name} has no IP address")
-    return out[0]
+    """The first network address of a running container (from inspect's JSON, which
+    every engine prints alike; template support differs)."""
+    out = eng.quiet("inspect", name, check=True).stdout
+    settings = (json.loads(out) or [{}])[0].get("NetworkSettings") or {}
+    ips = [settings.get("IPAddress")] + [n.get("IPAddress") for n in
+                                         (settings.get("Networks") or {}).values()]
+    ips = [ip for ip in ips if ip]
+    if not ips:
+        raise RuntimeError(f"{eng.name}: container {name} has no IP address in inspect")
+    return ips[0]

@@ -177,9 +177,27 @@ def preload(config: dict, process: dict) -> dict:
         from dockyard.runtime.process import hooks  # noqa: F401
     seccomp = (config.get("linux") or {}).get("seccomp")
     if seccomp:
-        from dockyard.runtime.linux.seccomp import Filter
-        out["seccomp_filter"] = Filter(seccomp)
+        out["seccomp_filter"] = _filter_for(seccomp)
     return out
+
+
+_FILTERS: dict[str, object] = {}  # profile JSON → compiled libseccomp context
+
+
+def _filter_for(profile: dict):
+    """A compiled filter for ``profile``, cached: compiling docker's profile takes
+    tens of ms, and a long-lived caller (the supervisor) reuses a handful of
+    profiles. Safe to share: only the forked child ever loads (and frees) it."""
+    from dockyard.runtime import jsonio
+    from dockyard.runtime.linux.seccomp import Filter
+    key = jsonio.dumps(profile)
+    flt = _FILTERS.get(key)
+    if flt is None:
+        flt = Filter(profile)
+        if len(_FILTERS) >= 8:
+            _FILTERS.pop(next(iter(_FILTERS)))
+        _FILTERS[key] = flt
+    return flt
 
 
 def exec_process(path: str, process: dict, config: dict, opts: dict | None = None) -> None:

@@ -96,3 +96,28 @@ def test_multithreaded_caller_takes_the_intermediate_path(lib):
     finally:
         gate.set()
         t.join()
+
+
+def test_seccomp_filter_reused_across_creates(tmp_path, busybox_rootfs):
+    """The compiled filter is cached in the caller; each child still loads it."""
+    import json
+    rt = Runtime(str(tmp_path / "state"))
+    seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+    for cid in ("sc1", "sc2"):
+        path = tmp_path / cid
+        path.mkdir()
+        config = base_config(["sh", "-c", "mkdir /tmp/x-$$ || echo DENIED"], cid)
+        config["root"]["path"] = busybox_rootfs
+        config["linux"]["seccomp"] = seccomp
+        (path / "config.json").write_text(json.dumps(config))
+        r, w = os.pipe()
+        try:
+            pid = rt.create(cid, str(path), stdio=(os.open(os.devnull, os.O_RDONLY), w, w))
+            os.close(w)
+            rt.start(cid)
+            os.waitpid(pid, 0)
+            assert b"DENIED" in os.read(r, 200)
+        finally:
+            os.close(r)
+            rt.delete(cid, force=True)

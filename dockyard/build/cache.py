@@ -127,11 +127,12 @@ def diff_inputs(old: dict, new: dict) -> list[str]:
     if old.get("instruction") != new.get("instruction"):
         out.append(f"instruction changed: {old.get('instruction')!r} -> {new.get('instruction')!r}")
     out += _diff_maps("build arg", old.get("args") or {}, new.get("args") or {}, str)
-    out += _diff_maps("file", old.get("files") or {}, new.get("files") or {}, _describe_fp)
+    out += _diff_maps("file", old.get("files") or {}, new.get("files") or {}, str, _describe_change)
     return out or ["an identical step was built before but its image is gone"]
 
 
-def _diff_maps(what: str, old: dict, new: dict, fmt: Callable[[str], str]) -> list[str]:
+def _diff_maps(what: str, old: dict, new: dict, fmt: Callable[[str], str],
+               change: Callable[[str, str], str] | None = None) -> list[str]:
     out = []
     for k in sorted(set(old) | set(new)):
         a, b = old.get(k), new.get(k)
@@ -142,16 +143,23 @@ def _diff_maps(what: str, old: dict, new: dict, fmt: Callable[[str], str]) -> li
         elif b is None:
             out.append(f"{what} {k} removed")
         else:
-            out.append(f"{what} {k} changed: {fmt(a)} -> {fmt(b)}")
+            out.append(f"{what} {k} changed: " + (change(a, b) if change else f"{fmt(a)} -> {fmt(b)}"))
     return out
 
 
-def _describe_fp(fp: str) -> str:
-    """A file fingerprint ``file:mode:uid:gid:sha`` shortened for people."""
-    parts = fp.split(":")
-    if parts[0] == "file" and len(parts) == 5:
-        return f"mode {parts[1]} uid {parts[2]} gid {parts[3]} sha256 {parts[4][:12]}"
-    return fp
+FP_FIELDS = ("type", "mode", "uid", "gid")
+
+
+def _describe_change(old: str, new: str) -> str:
+    """What differs between two fingerprints ``kind:mode:uid:gid[:sha256|:target]``."""
+    a, b = old.split(":", 4), new.split(":", 4)
+    if len(a) != len(b) or a[0] != b[0]:
+        return f"{a[0]} -> {b[0]}"
+    parts = [f"{name} {x} -> {y}" for name, x, y in zip(FP_FIELDS[1:], a[1:4], b[1:4]) if x != y]
+    if len(a) == 5 and a[4] != b[4]:
+        parts.append(f"content sha256 {a[4][:12]} -> {b[4][:12]}" if a[0] == "file"
+                     else f"target {a[4]} -> {b[4]}")
+    return ", ".join(parts)
 
 
 def _short(image_id: str | None) -> str:

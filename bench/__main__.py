@@ -4,6 +4,7 @@
     .venv/bin/python -m bench run --scenarios S1,S2 --reps-scale 0.5 --no-write
     .venv/bin/python -m bench phases --peers docker,podman
     .venv/bin/python -m bench profile S1 --tool py-spy
+    .venv/bin/python -m bench report [bench/results/<date>.json]
 
 Needs root (it starts daemons, makes bridges). See BENCHMARKS.md for what it measures.
 """
@@ -45,6 +46,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     pr.add_argument("--tool", choices=["py-spy", "cprofile", "both"], default="both")
     pr.add_argument("--reps", type=int, default=5)
     pr.add_argument("--out", default=None, help="directory for the profiles")
+    rp = sub.add_parser("report", help="re-render BENCHMARKS.md and the plot from a JSON result")
+    rp.add_argument("json", nargs="?", help="bench/results/<date>.json (default: the newest)")
     args = p.parse_args(argv or ["run"])
     if args.cmd is None:
         args = p.parse_args(["run", *argv])
@@ -54,6 +57,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.cmd == "report":
+        from bench.app import rerender
+        return rerender(args.json)
     if os.geteuid() != 0:
         print("bench: needs root (it starts container engines and makes bridges)", file=sys.stderr)
         return 2

@@ -116,6 +116,7 @@ def run(args) -> int:
     """``python -m bench run``: the whole suite, then the table, JSON, plot, BENCHMARKS.md."""
     from bench import setup
     t0 = time.monotonic()
+    load_start = round(os.getloadavg()[0], 1)
     peers = [p for p in (args.peers or "").split(",") if p]
     names = ([] if args.no_dockyard else ["dockyard"]) + peers
     scenarios = select(args.scenarios)
@@ -146,6 +147,7 @@ def run(args) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
         lock.close()
     doc = document(args, names, scenarios, results, phase_data, notes, time.monotonic() - t0)
+    doc["machine"].update(load_start=load_start, load_end=round(os.getloadavg()[0], 1))
     return publish_all(doc, args)
 
 
@@ -163,14 +165,15 @@ def document(args, names, scenarios, results, phase_data, notes, duration) -> di
 versions_cache: dict = {}
 
 
-def publish_all(doc: dict, args) -> int:
+def publish_all(doc: dict, args, write_json: bool = True) -> int:
     print(report.terminal_table(doc))
-    if doc["phases"]:
+    if doc.get("phases"):
         print()
         print(phases_text(doc["phases"]))
-    stamp = doc["date"].replace(" UTC", "").replace(" ", "-").replace(":", "")
-    path = report.write_json(doc, os.path.join(REPO, "bench", "results", f"{stamp}.json"))
-    log(f"results: {path}")
+    if write_json:
+        stamp = doc["date"].replace(" UTC", "").replace(" ", "-").replace(":", "")
+        path = report.write_json(doc, os.path.join(REPO, "bench", "results", f"{stamp}.json"))
+        log(f"results: {path}")
     if args.no_write:
         return 0
     png = publish.plot_ratios(doc, os.path.join(REPO, "bench", "ratios.png"))
@@ -192,3 +195,22 @@ def phases_text(data: dict) -> str:
                                  if entry["inside_ms"] else
                                  "dockyard daemon phases: no 'run phases:' lines in its log"))
     return "\n".join(lines)
+
+
+def rerender(path: str | None) -> int:
+    """``python -m bench report``: BENCHMARKS.md and the plot again from a JSON result."""
+    import glob
+    import json
+    from types import SimpleNamespace
+    if not path:
+        found = sorted(glob.glob(os.path.join(REPO, "bench", "results", "*.json")))
+        if not found:
+            raise SystemExit("bench: no results in bench/results; run `python -m bench run` first")
+        path = found[-1]
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"bench: cannot read results {path}: {exc}") from None
+    log(f"rendering {path}")
+    return publish_all(doc, SimpleNamespace(no_write=False), write_json=False)

@@ -70,11 +70,13 @@ def git_commit(repo: str) -> str:
 def benchmarks_md(doc: dict, plot_rel: str | None) -> str:
     m = doc["machine"]
     lines = [INTRO, "## Latest run", "",
-             f"- Date: {doc['date']} (duration {doc['duration_s'] / 60:.1f} min), "
-             f"dockyard commit {doc['commit']}",
+             f"- Date: {doc['date']} (the run took {doc['duration_s'] / 60:.1f} min)",
              f"- Command: `{doc['command']}`",
              f"- Machine: {m['os']}, kernel {m['kernel']}, {m['cpus']} cores "
-             f"({m['cpu_model']}), {m['memory_gib']} GiB, cgroups {m['cgroups']}",
+             f"({m['cpu_model']}), {m['memory_gib']} GiB, cgroups {m['cgroups']}; "
+             f"load average {m.get('load_start', '?')} at the start, "
+             f"{m.get('load_end', '?')} at the end (other work on the machine skews "
+             "absolute figures; the interleaving spreads it over all engines alike)",
              "- Engines: " + "; ".join(f"{n} {v}" for n, v in doc["versions"].items()), "",
              markdown_table(doc), ""]
     if plot_rel:
@@ -131,6 +133,11 @@ def plot_ratios(doc: dict, path: str) -> str | None:
     ax.bar(labels, [v or 1 for v in vals], color=colors, bottom=0)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log")
+    from matplotlib.ticker import FuncFormatter
+    fmt = FuncFormatter(lambda y, _: f"{y:g}×")
+    ax.yaxis.set_major_formatter(fmt)
+    ax.yaxis.set_minor_formatter(fmt)
+    ax.tick_params(axis="y", which="minor", labelsize=7)
     ax.set_ylabel("dockyard / best peer (log; < 1 is better)")
     ax.set_title(f"dockyard vs best of {', '.join(n for n in doc['engines'] if n != 'dockyard')}"
                  f" — {doc['date'][:10]}")

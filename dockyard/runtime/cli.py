@@ -235,6 +235,8 @@ def _main(argv: list[str]) -> int:
                              positionals)
         from dockyard.runtime.container import Runtime
         return handler(Runtime(g.root), a) or 0
+    except BrokenPipeError:
+        return 141  # our output's reader went away (128 + SIGPIPE, like a killed writer)
     except Exception as e:  # noqa: BLE001 - the edge: every error becomes a message
         from dockyard.runtime.process.sync import error_message
         _log_error(g, error_message(e))
@@ -244,8 +246,11 @@ def _main(argv: list[str]) -> int:
 def _exit(code: int) -> None:
     """Exit without interpreter teardown (module and GC finalisation cost
     milliseconds on every call and nothing here needs it)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # `… | head`: the reader is gone, nothing to report
+        pass
     os._exit(code)
 
 

@@ -135,8 +135,8 @@ class Runtime:
     # -- signals, delete ---------------------------------------------------------
     def kill(self, id: str, sig: int | str = "SIGTERM", all: bool = False) -> None:
         """Send ``sig`` to the init (or, with ``all``, every process in the cgroup)."""
+        sd, record = self._load(id)  # "does not exist" before a bad signal, as runc
         number = parse_signal(sig)
-        sd, record = self._load(id)
         status = self._status(sd, record)
         if not status.can_kill():
             raise Conflict("container not running")

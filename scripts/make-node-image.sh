@@ -4,7 +4,7 @@
 # Docker Hub is out of reach here, so the image is made the way official base
 # images are made: a Debian root filesystem from Debian's own packages
 # (mmdebstrap --variant=minbase with nodejs and npm) packed as rootfs.tar.xz, then
-# a two-line Dockerfile `FROM scratch` + `ADD rootfs.tar.xz /` built as node:latest.
+# a Dockerfile `FROM scratch` + `ADD rootfs.tar.xz /` + `CMD ["node"]` built as node:latest.
 # If the builder is not available, `dockyard import` of the same tar is used.
 #
 # The rootfs tar is cached (/var/cache/dockyard, or ~/.cache/dockyard when that
@@ -44,23 +44,32 @@ cache_dir() {
   else echo "${XDG_CACHE_HOME:-$HOME/.cache}/dockyard"; fi
 }
 
-# The Debian mirror the machine's apt already uses (deb822 or one-line sources),
-# so the rootfs comes from the same place as the host's packages.
+# The first URI ending in /<name> in the machine's apt sources (deb822 or one-line).
+apt_uri() {
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
+    2>/dev/null | grep -v '^ *#' | grep -oE "https?://[^ ]+/$1/?( |\$)" | head -n1 | tr -d ' ' \
+    | sed 's:/$::' || true
+}
+
+# The Debian mirrors the machine's apt already uses, so the rootfs comes from the
+# same place as the host's packages; deb.debian.org when there are none.
 debian_mirror() {
-  if [ -n "${DOCKYARD_DEBIAN_MIRROR:-}" ]; then echo "$DOCKYARD_DEBIAN_MIRROR"; return; fi
-  local m
-  m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
-        2>/dev/null | grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n1 \
-        | tr -d ' ') || true
+  local m=${DOCKYARD_DEBIAN_MIRROR:-$(apt_uri debian)}
   echo "${m:-http://deb.debian.org/debian}"
+}
+
+security_mirror() {
+  local m=${DOCKYARD_DEBIAN_MIRROR:+$DOCKYARD_DEBIAN_MIRROR-security}
+  m=${m:-$(apt_uri debian-security)}
+  echo "${m:-http://deb.debian.org/debian-security}"
 }
 
 # mmdebstrap into a temp tar, compressed with all cores, renamed into the cache
 # only when complete: an interrupted run never leaves a truncated tar behind.
 make_rootfs() {
-  local out=$1 mirror tmp
+  local out=$1 mirror security tmp
   command -v mmdebstrap >/dev/null || die "mmdebstrap is not installed (run scripts/setup.sh)"
-  mirror=$(debian_mirror); mirror=${mirror%/}
+  mirror=$(debian_mirror); security=$(security_mirror)
   tmp=$(mktemp "${out%/*}/.node-rootfs.XXXXXX")
   trap 'rm -f "$tmp" "$tmp.tar"' EXIT
   say "[1/3] debian $SUITE minbase + $PACKAGES from $mirror (about a minute)"
@@ -70,7 +79,7 @@ make_rootfs() {
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
     "$SUITE" "$tmp.tar" \
     "deb $mirror $SUITE main" "deb $mirror $SUITE-updates main" \
-    "deb ${mirror}-security $SUITE-security main" </dev/null
+    "deb $security $SUITE-security main" </dev/null
   say "[2/3] compressing $(du -h "$tmp.tar" | cut -f1) rootfs with xz"
   xz -T0 -3 -c "$tmp.tar" >"$tmp"
   rm -f "$tmp.tar"

@@ -194,3 +194,15 @@ def test_join_network_namespace_by_path(rt, tmp_path):
         assert "probe0" in out.stdout, out.stderr
     finally:
         subprocess.run(["ip", "netns", "del", name], check=True)
+
+
+def test_cgroup_namespace(rt):
+    edit = edit_config(linux={"namespaces": [{"type": t} for t in
+                                             ("pid", "ipc", "uts", "mount", "cgroup")],
+                              "resources": {"pids": {"limit": 42}}})
+    out = rt.run(["sh", "-c", "grep -c ':/$' /proc/self/cgroup; "
+                              "cat /sys/fs/cgroup/pids/pids.max"], edit)
+    assert out.returncode == 0, out.stderr
+    roots, pids_max = out.stdout.split()
+    assert int(roots) >= 8  # every hierarchy shows our cgroup as its root
+    assert pids_max == "42"

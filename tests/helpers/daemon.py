@@ -128,8 +128,39 @@ class Daemon:
         self.remove_all_containers()
         self.stop()
         kill_processes_under(self.base)
+        purge_network(self.exec_root)
         detach_mounts_under(self.base)
+        ids = _container_ids(self.data_root)
         shutil.rmtree(self.base, ignore_errors=True)
+        remove_cgroups(ids)
+
+
+def _container_ids(data_root: str) -> list[str]:
+    try:
+        return os.listdir(os.path.join(data_root, "containers"))
+    except OSError:
+        return []
+
+
+def purge_network(exec_root: str) -> None:
+    """Bridges, chains and netns files named after this instance (even after a kill -9)."""
+    try:
+        from dockyard.network.cleanup import purge
+        purge(exec_root)
+    except Exception as e:  # cleanup must go on; say what was left
+        print(f"network cleanup of {exec_root} failed: {e}")
+
+
+def remove_cgroups(ids: list[str]) -> None:
+    """Empty cgroup directories left for these containers (after a kill -9), deepest first."""
+    import glob
+    for cid in ids:
+        for d in sorted(glob.glob(f"/sys/fs/cgroup/*/dockyard/*{cid}*/**/", recursive=True),
+                        key=len, reverse=True):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
 
 
 def kill_processes_under(base: str) -> None:

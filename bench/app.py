@@ -17,6 +17,7 @@ from bench.scenario import Context
 from bench.scenarios_image import SCENARIOS as IMAGE_SCENARIOS
 from bench.scenarios_run import LATE, SCENARIOS as RUN_SCENARIOS
 from bench.setup import REPO
+from bench.stats import summarize
 
 ALL = [*RUN_SCENARIOS, *IMAGE_SCENARIOS, *LATE]
 IMPORTS = [("bench-bb", inputs.busybox_tar), ("bench-web", inputs.web_tar),
@@ -68,6 +69,8 @@ def start_engines(engines: list[Engine]) -> dict[str, str]:
 def stop_engines(engines: list[Engine]) -> list[str]:
     notes = []
     for eng in engines:
+        if eng.missing():
+            continue  # never started: nothing of it to stop
         try:
             left = eng.stop()
         except Exception as exc:
@@ -108,6 +111,8 @@ def measure_phases(engines: list[Engine], reps: int) -> dict:
             recs = phases.parse_phase_log(eng.log_text())
             entry["inside_ms"] = phases.summarize_phases(recs) if recs else None
             entry["inside_records"] = len(recs)
+            api = phases.parse_api_log(eng.log_text())
+            entry["daemon_api_ms"] = {k: summarize(v).as_dict() for k, v in api.items()}
         out[eng.name] = entry
     return out
 
@@ -190,6 +195,9 @@ def phases_text(data: dict) -> str:
             lines.append(f"  {name}: {entry['error']}")
         if entry.get("outside_ms"):
             lines.append("  " + phases.format_phases(f"{name} CLI steps", entry["outside_ms"]))
+        if entry.get("daemon_api_ms"):
+            lines.append("  " + phases.format_phases(f"{name} daemon time of those API calls",
+                                                     entry["daemon_api_ms"]))
         if name == "dockyard" and "inside_ms" in entry:
             lines.append("  " + (phases.format_phases("dockyard daemon phases", entry["inside_ms"])
                                  if entry["inside_ms"] else

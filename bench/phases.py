@@ -33,6 +33,26 @@ def parse_phase_log(text: str) -> list[dict[str, float]]:
     return [rec for rec in map(parse_phase_line, text.splitlines()) if rec]
 
 
+API_LINE = re.compile(r"dockyard\.api: (GET|POST|DELETE|PUT|HEAD) (/v[\d.]+)?(/[^ ?]*)\S* "
+                      r"([0-9.]+)ms")
+API_STEPS = [("create", "POST", re.compile(r"^/containers/create$")),
+             ("start", "POST", re.compile(r"^/containers/[^/]+/start$")),
+             ("wait", "POST", re.compile(r"^/containers/[^/]+/wait$")),
+             ("rm", "DELETE", re.compile(r"^/containers/[^/]+$"))]
+
+
+def parse_api_log(text: str) -> dict[str, list[float]]:
+    """Daemon-side milliseconds of the container API calls behind ``create``/``start``/
+    ``wait``/``rm``, from dockyardd's debug lines ``dockyard.api: POST /v1.43/… 12.3ms``."""
+    out: dict[str, list[float]] = {name: [] for name, _, _ in API_STEPS}
+    for m in API_LINE.finditer(text):
+        method, path, ms = m.group(1), m.group(3), float(m.group(4))
+        for name, want, pattern in API_STEPS:
+            if method == want and pattern.match(path):
+                out[name].append(ms)
+    return {k: v for k, v in out.items() if v}
+
+
 def summarize_phases(records: list[dict[str, float]]) -> dict[str, dict]:
     """Median and range per phase over the records, in first-seen phase order."""
     keys: list[str] = []

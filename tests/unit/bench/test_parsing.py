@@ -56,3 +56,13 @@ def test_collapsed_stacks_summary():
     assert total == 40
     assert own[0] == ("handle (h.py:3)", 30)
     assert dict(incl)["serve (s.py:9)"] == 40
+
+
+def test_api_log_lines_map_to_cli_steps():
+    text = ("2026-12-03 16:40:28,617 DEBUG dockyard.api: POST /v1.43/containers/create?name=x 20.5ms\n"
+            "2026-12-03 16:40:28,617 DEBUG dockyard.api: POST /v1.43/containers/x/start 115.4ms\n"
+            "2026-12-03 16:40:28,893 DEBUG dockyard.api: POST /v1.43/containers/x/wait?condition=not-running 0.1ms\n"
+            "2026-12-03 16:40:29,425 DEBUG dockyard.api: DELETE /v1.43/containers/x?force=0&v=0 97.3ms\n"
+            "2026-12-03 16:40:29,771 DEBUG dockyard.api: GET /v1.43/containers/json?all=1 0.1ms\n")
+    assert phases.parse_api_log(text) == {"create": [20.5], "start": [115.4], "wait": [0.1],
+                                          "rm": [97.3]}

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Iterator
 
 from dockyard.build import dockerignore
 
 BLOCK = 512
+CHUNK = 1 << 18
 
 
 def _octal(n: int, width: int) -> bytes:
@@ -65,17 +67,40 @@ def _pad(data: bytes) -> bytes:
     return data + b"\0" * (-len(data) % BLOCK)
 
 
-def _add(out: list[bytes], full: str, name: str, st: os.stat_result) -> None:
+def _entry(full: str, name: str, st: os.stat_result) -> Iterator[bytes]:
+    """One member: header, then (for a file) exactly ``st_size`` bytes and padding,
+    even if the file changed size since it was stat'ed."""
     mode, mtime = stat.S_IMODE(st.st_mode), int(st.st_mtime)
     if stat.S_ISDIR(st.st_mode):
-        out.append(header(name + "/", mode, st.st_uid, st.st_gid, 0, mtime, b"5"))
+        yield header(name + "/", mode, st.st_uid, st.st_gid, 0, mtime, b"5")
     elif stat.S_ISLNK(st.st_mode):
-        out.append(header(name, mode, st.st_uid, st.st_gid, 0, mtime, b"2", os.readlink(full)))
+        yield header(name, mode, st.st_uid, st.st_gid, 0, mtime, b"2", os.readlink(full))
     elif stat.S_ISREG(st.st_mode):
+        yield header(name, mode, st.st_uid, st.st_gid, st.st_size, mtime, b"0")
+        left = st.st_size
         with open(full, "rb") as f:
-            data = f.read()
-        out.append(header(name, mode, st.st_uid, st.st_gid, len(data), mtime, b"0"))
-        out.append(_pad(data))
+            while left > 0:
+                chunk = f.read(min(CHUNK, left))
+                if not chunk:
+                    yield b"\0" * left
+                    break
+                yield chunk
+                left -= len(chunk)
+        yield b"\0" * (-st.st_size % BLOCK)
+
+
+def _batched(chunks: Iterator[bytes], size: int = CHUNK) -> Iterator[bytes]:
+    """Join small pieces so each write to the socket carries a useful amount."""
+    buf: list[bytes] = []
+    n = 0
+    for c in chunks:
+        buf.append(c)
+        n += len(c)
+        if n >= size:
+            yield b"".join(buf)
+            buf, n = [], 0
+    if buf:
+        yield b"".join(buf)
 
 
 def _included(root: str, matcher: dockerignore.Matcher, always: set[str]):
@@ -98,23 +123,34 @@ def _included(root: str, matcher: dockerignore.Matcher, always: set[str]):
                 yield rel, os.path.join(dirpath, name)
 
 
-def context_tar(context_dir: str, dockerfile: str | None = None) -> tuple[bytes, str]:
-    """(tar bytes, Dockerfile name inside the tar) for a directory context."""
+def context_stream(context_dir: str, dockerfile: str | None = None) -> tuple[Iterator[bytes], str]:
+    """(tar as an iterator of chunks, Dockerfile name inside the tar) for a directory.
+
+    Streaming keeps memory flat for big contexts and overlaps packing with sending.
+    """
     root = os.path.abspath(context_dir)
     df_path = os.path.abspath(dockerfile) if dockerfile else os.path.join(root, "Dockerfile")
     df_name = os.path.relpath(df_path, root)
     outside = df_name.startswith("..")
     if outside:
         df_name = f".dockerfile.{os.urandom(10).hex()}"
-    added: set[str] = set()
-    out: list[bytes] = []
-    for rel, full in _included(root, dockerignore.load(root), {df_name, ".dockerignore"}):
-        _add(out, full, rel, os.lstat(full))
-        added.add(rel)
-    if outside or (df_name not in added and os.path.isfile(df_path)):
-        _add(out, df_path, df_name, os.stat(df_path))
-    out.append(b"\0" * BLOCK * 2)
-    return b"".join(out), df_name
+    matcher = dockerignore.load(root)
+
+    def members() -> Iterator[bytes]:
+        added = False
+        for rel, full in _included(root, matcher, {df_name, ".dockerignore"}):
+            added = added or rel == df_name
+            yield from _entry(full, rel, os.lstat(full))
+        if outside or (not added and os.path.isfile(df_path)):
+            yield from _entry(df_path, df_name, os.stat(df_path))
+        yield b"\0" * BLOCK * 2
+    return _batched(members()), df_name
+
+
+def context_tar(context_dir: str, dockerfile: str | None = None) -> tuple[bytes, str]:
+    """(tar bytes, Dockerfile name inside the tar) for a directory context."""
+    chunks, df_name = context_stream(context_dir, dockerfile)
+    return b"".join(chunks), df_name
 
 
 def dockerfile_only_tar(text: bytes) -> bytes:

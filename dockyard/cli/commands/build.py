@@ -40,7 +40,8 @@ def _pairs(items: list[str], what: str, allow_bare: bool) -> dict:
     return out
 
 
-def _context(args) -> tuple[bytes, str]:
+def _context(args):
+    """(body: bytes or an iterator of chunks, Dockerfile name in the context)."""
     from dockyard.build import tarball
     if args.path == "-":
         data = sys.stdin.buffer.read()
@@ -50,7 +51,7 @@ def _context(args) -> tuple[bytes, str]:
     import os
     if not os.path.isdir(args.path):
         raise FileNotFoundError(f"unable to prepare context: path {args.path!r} not found")
-    return tarball.context_tar(args.path, args.file)
+    return tarball.context_stream(args.path, args.file)
 
 
 def run(args, client) -> int:
@@ -69,7 +70,10 @@ def run(args, client) -> int:
               "networkmode": args.network, "forcerm": "1" if args.force_rm else None,
               "explaincache": "1" if args.explain_cache else None}
     headers = {"Content-Type": "application/x-tar"}
-    return _render(client.stream("POST", "/build", params, body=body, headers=headers), args)
+    try:
+        return _render(client.stream("POST", "/build", params, body=body, headers=headers), args)
+    except PermissionError as e:  # the context is read while it is being sent
+        raise CommandError(f"error checking context: can't read {e.filename}: {e.strerror}", 1) from None
 
 
 def _render(messages, args) -> int:

@@ -72,8 +72,10 @@ def run(args, client) -> int:
     headers = {"Content-Type": "application/x-tar"}
     try:
         return _render(client.stream("POST", "/build", params, body=body, headers=headers), args)
-    except PermissionError as e:  # the context is read while it is being sent
-        raise CommandError(f"error checking context: can't read {e.filename}: {e.strerror}", 1) from None
+    except OSError as e:  # the context is read while it is being sent
+        if isinstance(e, ConnectionError):
+            raise
+        raise CommandError(f"error reading the build context: {e.filename}: {e.strerror}", 1) from None
 
 
 def _render(messages, args) -> int:

@@ -25,13 +25,20 @@ FORMAT_OPT = [(("--format", "-f"), "format", "str", "table")]
 ID = [("id", True)]
 
 
+def _no_preserve(a) -> None:
+    if a.preserve_fds:
+        raise cliargs.InvalidArgument("--preserve-fds is not supported")
+
+
 def cmd_create(rt, a) -> int:
+    _no_preserve(a)
     rt.create(a.id, a.bundle, console_socket=a.console_socket, pid_file=a.pid_file,
               no_pivot=a.no_pivot)
     return 0
 
 
 def cmd_run(rt, a) -> int:
+    _no_preserve(a)
     pid = rt.create(a.id, a.bundle, console_socket=a.console_socket, pid_file=a.pid_file,
                     no_pivot=a.no_pivot)
     try:

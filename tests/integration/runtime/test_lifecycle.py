@@ -209,3 +209,12 @@ def test_events_stats(rt):
     assert event["type"] == "stats" and event["id"] == cid
     assert event["data"]["pids"]["current"] >= 1
     assert event["data"]["memory"]["usage"]["usage"] > 0
+
+
+def test_exec_flags(rt):
+    cid = rt.started(["sleep", "60"])
+    out = rt.cmd("exec", "--cwd", "/tmp", "-e", "PROBE=yes", "-u", "65534:65534", cid,
+                 "sh", "-c", "pwd; echo $PROBE; id -u; id -g")
+    assert out.stdout.split() == ["/tmp", "yes", "65534", "65534"], out.stderr
+    missing = rt.cmd("exec", cid, "/no/such/thing")
+    assert missing.returncode != 0 and "/no/such/thing" in missing.stderr

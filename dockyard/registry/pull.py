@@ -12,6 +12,7 @@ fetches what is missing.
 """
 from __future__ import annotations
 
+import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,11 +22,13 @@ from dockyard.oci import image as oi
 from dockyard.oci.reference import Reference
 from dockyard.registry import manifests
 from dockyard.registry.blobs import BlobDownload
+from dockyard.registry.pipe import ThreadedDecompress
 from dockyard.registry.client import RegistryClient
 from dockyard.registry.progress import Channel
 from dockyard.registry.push import record_sources
 
 CONCURRENCY = 3
+THREADED_DECOMPRESS = True   # gunzip/zstd on a thread of their own (see pipe.py)
 _chain_locks: dict[str, threading.Lock] = {}
 _chain_locks_guard = threading.Lock()
 
@@ -180,9 +183,15 @@ class Puller:
             stream = dl.follow(on_read)
         else:
             stream = self.engine.content.open(layer["digest"])
+        media = layer["mediaType"]
+        if THREADED_DECOMPRESS and oi.compression_of(media) != "none":
+            # decompress on a second thread so the unpacker only parses tar
+            stream = io.BufferedReader(ThreadedDecompress(stream, oi.compression_of(media)),
+                                       1 << 20)
+            media = oi.OCI_LAYER
         try:
             with stream:
-                got, _ = unpack(stream, layer["mediaType"], parent)
+                got, _ = unpack(stream, media, parent)
         except Exception:
             if dl is not None:
                 dl.wait()   # a failed download explains a failed unpack best: raise its error

@@ -150,7 +150,11 @@ class Runtime:
     def delete(self, id: str, force: bool = False) -> None:
         """Remove a stopped (or, with ``force``, any) container: processes, cgroup,
         state; then run poststop hooks."""
-        sd, record = self._load(id)
+        sd = StateDir(self.root, id)
+        if not sd.exists() and os.path.isdir(sd.path):
+            sd.remove()  # what a runtime killed mid-create left: no state, no process
+            return
+        record = sd.load()
         status = self._status(sd, record)
         if status in (Status.RUNNING, Status.PAUSED) and not force:
             raise Conflict(f"cannot delete container {id} that is not stopped: {status.value}")

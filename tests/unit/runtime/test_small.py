@@ -136,3 +136,13 @@ def test_error_message_names_syscall_and_path():
     assert error_message(OSError(2, "No such file or directory", "/x")) == \
         "/x: No such file or directory"
     assert error_message(InvalidArgument("bad")) == "bad"
+
+
+def test_delete_clears_a_half_made_state_dir(tmp_path):
+    from dockyard.runtime import Runtime
+    os.makedirs(tmp_path / "c9")
+    (tmp_path / "c9" / "exec.fifo").write_text("")
+    Runtime(str(tmp_path)).delete("c9")
+    assert not (tmp_path / "c9").exists()
+    with pytest.raises(NotFound):
+        Runtime(str(tmp_path)).delete("c9")

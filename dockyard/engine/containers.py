@@ -216,10 +216,13 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
                 return
             self.sup.ensure()
             procs, events = self.sup.subscribe()
+            self._lost: list[str] = []
             self._reconcile(procs)
             self._watching = True
         threading.Thread(target=self._watch, args=(events,), name="supervisor-events",
                          daemon=True).start()
+        for cid in self._lost:  # outside the lock: start() takes it again
+            self._restart_lost(cid)
 
     def _watch(self, events) -> None:
         try:
@@ -246,16 +249,26 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
                     self._watch_health(rec)
                 continue
             code, fin = self._exit_record(rec, p)
+            if p is None:  # the supervisor holding it is gone: no process may outlive that
+                threading.Thread(target=self._kill_lost, args=(rec["Id"],), daemon=True).start()
             self._set_state(rec, Status="exited", ExitCode=code, FinishedAt=fin, Pid=0)
             self._after_exit(rec, restarting=False)
             if p is None and rec["HostConfig"]["RestartPolicy"]["Name"] in ("always",
                                                                            "unless-stopped"):
                 # the supervisor itself is new (e.g. after a reboot): docker starts these again
-                threading.Thread(target=self._restart_lost, args=(rec["Id"],),
-                                 daemon=True).start()
+                self._lost.append(rec["Id"])
+
+    def _kill_lost(self, cid: str) -> None:
+        """Kill and delete a container whose supervisor died (in the background: the
+        runtime waits for the processes to go)."""
+        with contextlib.suppress(Exception):
+            self._driver().delete(cid, force=True)
 
     def _restart_lost(self, cid: str) -> None:
         try:
+            # its old network (veths, netns, rows) is still there: the network service's
+            # own recovery runs after ours, so clean this container's part first
+            self._teardown_network(self.get(cid))
             self.start(cid)
         except Exception:
             log.exception("restarting %s after the supervisor was lost", cid)

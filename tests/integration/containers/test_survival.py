@@ -41,3 +41,30 @@ def test_restart_policy_acts_without_a_client(fresh_daemon):
         d.cli("wait", "flaky")
     assert d.cli("logs", "flaky").stdout == "run\nrun\nrun\n"
     d.cli("rm", "-f", "flaky")
+
+
+def test_lost_supervisor_leaves_no_orphans_and_always_restarts(fresh_daemon):
+    import os
+    d = fresh_daemon
+    d.cli("run", "-d", "--name", "orph", "busybox", "sleep", "1000", check=True)
+    d.cli("run", "-d", "--name", "back", "--restart", "always", "busybox", "sleep", "1000",
+          check=True)
+    pid = int(d.cli("inspect", "-f", "{{.State.Pid}}", "orph").stdout)
+    d.stop(signal.SIGKILL)
+    sup = os.path.join(d.exec_root, "supervisor.sock")
+    for line in os.popen("pgrep -f 'dockyard.supervisor.server --exec-root " + d.exec_root + "'"):
+        os.kill(int(line), signal.SIGKILL)
+    os.unlink(sup)
+    d.start()
+    assert d.cli("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}",
+                 "orph").stdout.split() == ["exited", "255"]
+    while True:  # the old process is gone (reaped by init after the runtime killed it)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split(")")[1].split()[0] == "Z":
+                    break
+        except FileNotFoundError:
+            break
+    while d.cli("inspect", "-f", "{{.State.Status}}", "back").stdout.strip() != "running":
+        pass
+    d.cli("rm", "-f", "orph", "back")

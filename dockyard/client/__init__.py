@@ -6,7 +6,6 @@ waits for it, so a new user's first ``dockyard images`` just works.
 """
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
@@ -17,24 +16,12 @@ from typing import Any, Iterator
 from urllib.parse import urlencode
 
 from dockyard import errors
+from dockyard.client.transport import Connection, ProtocolError, Response
 
 API_VERSION = "1.43"
 DEFAULT_HOST = "unix:///run/dockyard/dockyard.sock"
 _STATUS = {400: errors.InvalidArgument, 404: errors.NotFound, 409: errors.Conflict,
            304: errors.NotModified, 501: errors.NotImplementedYet, 503: errors.Unavailable}
-
-
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float | None = None):
-        super().__init__("localhost", timeout=timeout)
-        self.path = path
-
-    def connect(self) -> None:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        if self.timeout is not None:
-            s.settimeout(self.timeout)
-        s.connect(self.path)
-        self.sock = s
 
 
 class APIError(errors.DockyardError):
@@ -55,13 +42,13 @@ class Client:
             raise errors.InvalidArgument(f"unsupported host {self.host!r}: use unix:///path")
         self.socket_path = self.host[len("unix://"):]
         self.autostart = autostart
-        self._conn: UnixConnection | None = None
+        self._conn: Connection | None = None
         self._started = False
 
     # -- connection ------------------------------------------------------
-    def _connection(self) -> UnixConnection:
+    def _connection(self) -> Connection:
         if self._conn is None:
-            self._conn = UnixConnection(self.socket_path)
+            self._conn = Connection(self.socket_path)
         return self._conn
 
     def _send(self, method: str, path: str, params: dict | None, body, headers: dict | None):
@@ -72,9 +59,9 @@ class Client:
         hdrs.update(headers or {})
         for attempt in (0, 1, 2):
             conn = self._connection()
+            fresh = conn.sock is None
             try:
-                conn.request(method, url, body=body, headers=hdrs)
-                return conn.getresponse()
+                return conn.request(method, url, hdrs, body)
             except (FileNotFoundError, ConnectionRefusedError) as e:
                 self._conn = None
                 if attempt or not self._may_autostart():
@@ -82,11 +69,10 @@ class Client:
                         f"Cannot connect to the dockyard daemon at {self.host}: {e.strerror}. "
                         "Is dockyardd running?") from None
                 self._start_daemon()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self._conn = None  # a kept-alive connection the server closed: retry once
-                if attempt:
-                    raise
-                if hasattr(body, "read"):
+            except (ProtocolError, BrokenPipeError, ConnectionResetError):
+                conn.close()  # a kept-alive connection the server closed: retry once
+                self._conn = None
+                if fresh or attempt or not isinstance(body, (bytes, type(None))):
                     raise
         raise errors.Unavailable(f"Cannot connect to the dockyard daemon at {self.host}")
 
@@ -116,7 +102,7 @@ class Client:
 
     # -- requests --------------------------------------------------------
     def request(self, method: str, path: str, params: dict | None = None, json_body: Any = None,
-                body=None, headers: dict | None = None) -> http.client.HTTPResponse:
+                body=None, headers: dict | None = None) -> Response:
         headers = dict(headers or {})
         if json_body is not None:
             body = json.dumps(json_body).encode()
@@ -124,6 +110,7 @@ class Client:
         resp = self._send(method, path, params, body, headers)
         if resp.status >= 400:
             raw = resp.read()
+            self._release(resp)
             try:
                 msg = json.loads(raw).get("message", "")
             except (ValueError, AttributeError):
@@ -131,9 +118,16 @@ class Client:
             raise error_for(resp.status, msg or f"HTTP {resp.status}")
         return resp
 
+    def _release(self, resp: Response) -> None:
+        """After a whole response: keep the connection unless the server ends it."""
+        if resp.will_close and self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
     def _call(self, method, path, params=None, json=None, body=None, headers=None):
         resp = self.request(method, path, params, json, body, headers)
         data = resp.read()
+        self._release(resp)
         if resp.status == 304:
             raise errors.NotModified("not modified")
         if not data:
@@ -155,13 +149,13 @@ class Client:
     def delete(self, path: str, params: dict | None = None):
         return self._call("DELETE", path, params)
 
-    def head(self, path: str, params: dict | None = None) -> http.client.HTTPResponse:
+    def head(self, path: str, params: dict | None = None) -> Response:
         resp = self.request("HEAD", path, params)
-        resp.read()
+        self._release(resp)
         return resp
 
     def raw(self, method: str, path: str, params: dict | None = None, json: Any = None,
-            body=None, headers: dict | None = None) -> http.client.HTTPResponse:
+            body=None, headers: dict | None = None) -> Response:
         """The response object, for byte streams (logs, export, save)."""
         resp = self.request(method, path, params, json, body, headers)
         self._conn = None  # the stream owns this connection now
@@ -173,7 +167,7 @@ class Client:
         resp = self.raw(method, path, params, json, body, headers)
         buf = b""
         while True:
-            chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
+            chunk = resp.read1(65536)
             if not chunk:
                 break
             buf += chunk

@@ -36,7 +36,7 @@ def open_source(source: str):
 
 
 def chunks(stream, size: int = 1 << 18):
-    """The body in 256 KiB pieces (http.client would send a file in 8 KiB ones)."""
+    """The body in 256 KiB pieces (large writes keep the upload fast)."""
     while data := stream.read(size):
         yield data
 

@@ -12,12 +12,12 @@ def configure(p) -> None:
 
 
 def _copy(resp, out) -> None:
-    import http.client
     from dockyard.cli.main import CommandError
+    from dockyard.client.transport import ProtocolError
     try:
         while chunk := resp.read(1 << 20):
             out.write(chunk)
-    except http.client.IncompleteRead:
+    except ProtocolError:
         raise CommandError("save failed: the daemon stopped sending the archive "
                            "(see its log)") from None
 

@@ -46,4 +46,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q -e '.[test]' --config-settings editable_mode=compat
   touch "$stamp"
 fi
+# Byte-compile now: with PYTHONDONTWRITEBYTECODE set (as in some shells and CI) every
+# CLI call would otherwise recompile the modules it imports.
+.venv/bin/python -m compileall -q -j 0 dockyard >/dev/null
 echo "setup: ready (.venv/bin/dockyard)"

@@ -5,7 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export PYTHONDONTWRITEBYTECODE=1
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(tests)
 set +e

@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from typing import Any, Iterator
-from urllib.parse import urlencode
 
 from dockyard import errors
 from dockyard.client.transport import Connection, ProtocolError, Response
@@ -28,6 +26,26 @@ class APIError(errors.DockyardError):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
+
+
+_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def _quote(value) -> str:
+    raw = str(value).encode()
+    return "".join(chr(b) if b in _SAFE else f"%{b:02X}" for b in raw)
+
+
+def urlencode(params: dict) -> str:
+    """Query string for ``params`` (a list value repeats the key), as docker's clients send.
+
+    Written out because ``urllib.parse`` costs more import time than the request.
+    """
+    pairs = []
+    for k, v in params.items():
+        for item in (v if isinstance(v, (list, tuple)) else [v]):
+            pairs.append(f"{_quote(k)}={_quote(item)}")
+    return "&".join(pairs)
 
 
 def error_for(status: int, message: str) -> errors.DockyardError:
@@ -54,7 +72,7 @@ class Client:
     def _send(self, method: str, path: str, params: dict | None, body, headers: dict | None):
         url = f"/v{API_VERSION}{path}"
         if params:
-            url += "?" + urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+            url += "?" + urlencode({k: v for k, v in params.items() if v is not None})
         hdrs = {"Host": "dockyard"}
         hdrs.update(headers or {})
         for attempt in (0, 1, 2):
@@ -86,6 +104,7 @@ class Client:
         os.makedirs(data_root, mode=0o711, exist_ok=True)
         log = open(os.path.join(data_root, "daemon.log"), "ab")
         cmd = [sys.executable, "-m", "dockyard.daemon", "--host", self.host]
+        import subprocess
         subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                          start_new_session=True, close_fds=True)
         log.close()
@@ -182,7 +201,7 @@ class Client:
         """Send a request with ``Upgrade: tcp``; return the raw socket after the 101/200."""
         url = f"/v{API_VERSION}{path}"
         if params:
-            url += "?" + urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+            url += "?" + urlencode({k: v for k, v in params.items() if v is not None})
         body = b"" if json_body is None else json.dumps(json_body).encode()
         self._connection()  # resolve autostart through a normal request first
         self.get("/_ping")

@@ -20,15 +20,16 @@ def short_id(ident: str, n: int = 12) -> str:
     return ident.split(":", 1)[-1][:n]
 
 
-def human_size(n: float) -> str:
-    """docker's units.HumanSize: base 1000, 3-4 significant digits: ``2.3MB``, ``641.6MB``."""
+def human_size(n: float, precision: int = 4) -> str:
+    """docker's units.HumanSizeWithPrecision: base 1000, ``precision`` significant digits
+    (4 in most places, 3 in ``images`` and ``history``): ``2.3MB``, ``641.6MB``."""
     units = ["B", "kB", "MB", "GB", "TB", "PB"]
     i = 0
     n = float(n)
     while n >= 1000 and i < len(units) - 1:
         n /= 1000.0
         i += 1
-    return f"{n:.4g}{units[i]}"
+    return f"{n:.{precision}g}{units[i]}"
 
 
 def human_duration(seconds: float) -> str:
@@ -63,8 +64,9 @@ def since(ts: float) -> str:
     return human_duration(time.time() - ts) + " ago"
 
 
-def table(rows: Iterable[Sequence[Any]], columns: Sequence[str], gap: int = 3) -> str:
-    """Columns padded like docker's tabwriter (min width, 3 spaces of padding)."""
+def table(rows: Iterable[Sequence[Any]], columns: Sequence[str], gap: int = 3,
+          min_width: int = 10) -> str:
+    """Columns padded like docker's tabwriter (cells of at least 10, 3 spaces of padding)."""
     rows = [[str(c) for c in r] for r in rows]
     widths = [len(c) for c in columns]
     for r in rows:
@@ -72,7 +74,8 @@ def table(rows: Iterable[Sequence[Any]], columns: Sequence[str], gap: int = 3) -
             widths[i] = max(widths[i], len(c))
     out = []
     for r in [list(columns)] + rows:
-        cells = [c.ljust(widths[i] + gap) if i < len(r) - 1 else c for i, c in enumerate(r)]
+        cells = [c.ljust(max(widths[i] + gap, min_width)) if i < len(r) - 1 else c
+                 for i, c in enumerate(r)]
         out.append("".join(cells).rstrip())
     return "\n".join(out)
 

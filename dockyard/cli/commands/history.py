@@ -24,7 +24,7 @@ def _row(h: dict, args) -> dict:
     when = since(h["Created"]) if human else \
         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(h["Created"]))
     return {"ID": ident, "CreatedSince": when, "CreatedAt": when, "CreatedBy": created_by,
-            "Size": human_size(h["Size"]) if human else str(h["Size"]),
+            "Size": human_size(h["Size"], 3) if human else str(h["Size"]),
             "Comment": h.get("Comment", "")}
 
 

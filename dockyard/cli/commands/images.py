@@ -44,7 +44,7 @@ def rows_of(img: dict, no_trunc: bool) -> list[dict]:
     base = {"ID": img["Id"] if no_trunc else short_id(img["Id"]),
             "CreatedSince": since(img["Created"]),
             "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(img["Created"])),
-            "Size": human_size(img["Size"]), "Containers": img.get("Containers", -1)}
+            "Size": human_size(img["Size"], 3), "Containers": img.get("Containers", -1)}
     digests: dict[str, str] = {}
     for d in img.get("RepoDigests") or []:
         repo, digest = _split(d)

@@ -34,4 +34,6 @@ def test_table_format_has_headers():
 
 def test_table_pads_columns():
     out = table([["a", "bb"]], ["X", "Y"])
-    assert out.splitlines() == ["X   Y", "a   bb"]
+    assert out.splitlines() == ["X         Y", "a         bb"]
+    wide = table([["busybox", "latest", "69bdb05d9fe5"]], ["REPOSITORY", "TAG", "IMAGE ID"])
+    assert wide.splitlines()[1] == "busybox      latest    69bdb05d9fe5"

@@ -32,6 +32,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runtime", default=os.environ.get("DOCKYARD_RUNTIME", "dockyard"),
                    help="OCI runtime: dockyard (in-process) or a runc-compatible binary name/path")
     p.add_argument("--group", default="dockyard", help="group owning the unix socket")
+    p.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
+                   help="registry reached over plain HTTP or unverified TLS (repeatable; "
+                        "loopback always is)")
     p.add_argument("--tlsverify", action="store_true", help="require TLS client certificates (TCP)")
     p.add_argument("--tlscacert"), p.add_argument("--tlscert"), p.add_argument("--tlskey")
     p.add_argument("--log-file", help="log to this file instead of stderr")
@@ -87,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     engine = Engine(args.data_root, args.exec_root)
     engine.runtime_name = args.runtime
+    engine.insecure_registries = tuple(args.insecure_registry)
     engine.debug = args.debug
     try:
         socks = open_listeners(args)

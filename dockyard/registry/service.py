@@ -32,7 +32,8 @@ class RegistryService:
         self.engine = engine
         env = os.environ.get("DOCKYARD_INSECURE_REGISTRIES", "")
         self.insecure_registries = DEFAULT_INSECURE + tuple(
-            x.strip() for x in env.split(",") if x.strip())
+            x.strip() for x in env.split(",") if x.strip()) + \
+            tuple(getattr(engine, "insecure_registries", ()))  # dockyardd --insecure-registry
         roots = os.environ.get("DOCKYARD_CERTS_D")
         self.certs_roots = tuple(roots.split(":")) if roots else config.CERTS_DIRS
         self._schemes: dict[str, str] = {}

@@ -73,10 +73,23 @@ def info(req, engine):
         "CPUShares": True, "CPUSet": True, "PidsLimit": True, "IPv4Forwarding": True,
         "Debug": False, "NFd": len(os.listdir("/proc/self/fd")), "NGoroutines": 0,
         "SecurityOptions": ["name=seccomp,profile=builtin"], "Swarm": {"LocalNodeState": "inactive"},
-        "RegistryConfig": {"IndexConfigs": {}, "InsecureRegistryCIDRs": ["127.0.0.0/8"]},
+        "RegistryConfig": _registry_config(engine),
         "Labels": [], "ExperimentalBuild": False, "LiveRestoreEnabled": True,
         "Isolation": "", "InitBinary": "", "Warnings": [],
     })
+
+
+def _registry_config(engine) -> dict:
+    """docker's RegistryConfig: which registries are reached without TLS verification."""
+    try:
+        insecure = list(engine.registry.insecure_registries)
+    except Exception:
+        insecure = []
+    cidrs = [h for h in insecure if "/" in h] or ["127.0.0.0/8"]
+    names = [h for h in insecure if "/" not in h]
+    return {"InsecureRegistryCIDRs": cidrs, "Mirrors": [],
+            "IndexConfigs": {h: {"Name": h, "Mirrors": [], "Secure": False, "Official": False}
+                             for h in names}}
 
 
 def _os_name() -> str:

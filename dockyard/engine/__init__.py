@@ -65,6 +65,10 @@ class Engine:
                 svc = self._services[name] = cls(self)
             return svc
 
+    def loaded(self, name: str):
+        """The service ``name`` if something already created it, else None (no import)."""
+        return self._services.get(name)
+
     def start(self) -> None:
         """Start-up recovery: each loaded service may define ``recover()``."""
         for name in SERVICES:

@@ -51,8 +51,19 @@ class QueryMixin:
             entry = self._filtered(img, filters)
             if entry is not None:
                 out.append(entry)
+        out += self._partial(out, filters)
         out.sort(key=lambda e: e["Created"], reverse=True)
         return out
+
+    def _partial(self, listed: list[dict], filters: dict) -> list[dict]:
+        """Pulls under way, as docker shows them: ``<none>`` with the size so far."""
+        registry = self.engine.loaded("registry")
+        if registry is None or set(filters) - {"dangling"}:
+            return []
+        if any(str(v).lower() in ("false", "0") for v in filters.get("dangling", [])):
+            return []
+        have = {e["Id"] for e in listed}
+        return [p for p in registry.partial_images() if p["Id"] not in have]
 
     def _filtered(self, img, filters: dict) -> dict | None:
         for value in filters.get("dangling", []):

@@ -73,7 +73,11 @@ class Puller:
         if self._up_to_date(image_id, layers):
             self._done(repo_digest, f"Image is up to date for {ref.familiar}")
             return image_id
-        self._fetch_layers(layers, ids)
+        partial = self.engine.registry.partial_begin(image_id, config, layers)
+        try:
+            self._fetch_layers(layers, ids)
+        finally:
+            self.engine.registry.partial_end(image_id, partial)
         manifest_digest = self.engine.content.put(data)   # push reuses it unchanged
         blobs = [oi.LayerBlob(l["digest"], l["mediaType"], int(l["size"])) for l in layers]
         self.engine.images.add_image(config, blobs, ref=str(ref) if ref.tag else None,
@@ -156,6 +160,7 @@ class Puller:
         def report(done: int, total: int, what: str) -> None:
             if what == "Downloading":
                 self.ch.progress("Downloading", ident, done, total)
+                self.engine.registry.partial_progress(layer["digest"], done)
             else:
                 self.ch.status(what, ident)
         return BlobDownload(self.engine.content, self.client, self.ref.path, layer,

@@ -38,6 +38,38 @@ class RegistryService:
         self.certs_roots = tuple(roots.split(":")) if roots else config.CERTS_DIRS
         self._schemes: dict[str, str] = {}
         self._lock = threading.Lock()
+        # images being pulled, listed by `images` as <none> like docker's partial images
+        self._partial: dict[str, dict] = {}
+
+    # -- images still downloading ---------------------------------------------------
+    def partial_begin(self, image_id: str, config: bytes, layers: list[dict]) -> dict:
+        """Record a pull in progress (its ID is known once the config is in)."""
+        from dockyard.oci import image as oi
+        created = oi.parse_rfc3339(oi.parse_json(config, "image config").get("created"))
+        entry = {"id": image_id, "created": created, "done": {l["digest"]: 0 for l in layers}}
+        with self._lock:
+            self._partial.setdefault(image_id, entry)
+            return self._partial[image_id]
+
+    def partial_progress(self, digest: str, done: int) -> None:
+        with self._lock:
+            for entry in self._partial.values():
+                if digest in entry["done"]:
+                    entry["done"][digest] = done
+
+    def partial_end(self, image_id: str, entry: dict) -> None:
+        with self._lock:
+            if self._partial.get(image_id) is entry:
+                del self._partial[image_id]
+
+    def partial_images(self) -> list[dict]:
+        """``GET /images/json`` entries for pulls still under way: ``<none>:<none>``."""
+        with self._lock:
+            return [{"Id": e["id"], "ParentId": "", "RepoTags": ["<none>:<none>"],
+                     "RepoDigests": [], "Created": int(e["created"]),
+                     "Size": sum(e["done"].values()), "SharedSize": -1,
+                     "VirtualSize": sum(e["done"].values()), "Labels": None, "Containers": -1}
+                    for e in self._partial.values()]
 
     def client(self, host: str, auth: dict | None) -> RegistryClient:
         """A client for ``host``; the http/https choice is remembered across operations."""

@@ -171,8 +171,8 @@ class TokenServer:
 
 class Proxy:
     """TCP proxy to a registry; ``mode`` "corrupt" flips a byte of the first big blob
-    response, "cut" closes it half-way, "cut_upload" cuts a big upload (``times`` times);
-    anything else forwards untouched."""
+    response, "cut" closes it half-way, "cut_upload" cuts a big upload (``times`` times),
+    "slow" trickles big responses at about 1 MB/s; anything else forwards untouched."""
 
     def __init__(self, target_port: int, mode: str = "pass", times: int = 1):
         self.target, self.mode, self.times = target_port, mode, times
@@ -204,6 +204,8 @@ class Proxy:
                     self.times -= 1
                     dst.sendall(data[: len(data) // 2])
                     break
+                if from_registry and self.mode == "slow" and seen > 200_000:
+                    time.sleep(0.06)
                 if from_registry and self.times > 0 and seen > 200_000:
                     if self.mode == "corrupt":
                         self.times -= 1

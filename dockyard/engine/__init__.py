@@ -69,9 +69,13 @@ class Engine:
         """The service ``name`` if something already created it, else None (no import)."""
         return self._services.get(name)
 
+    # networks before containers: a container restarted at recovery needs its network
+    RECOVERY_ORDER = ("images", "volumes", "networks", "containers", "builds", "registry",
+                      "events")
+
     def start(self) -> None:
-        """Start-up recovery: each loaded service may define ``recover()``."""
-        for name in SERVICES:
+        """Start-up recovery: each service may define ``recover()``, run in RECOVERY_ORDER."""
+        for name in self.RECOVERY_ORDER:
             try:
                 svc = getattr(self, name)
             except ImportError:

@@ -130,13 +130,23 @@ class OpsMixin:
             cfg["Hostname"], hc.get("NetworkMode") or "default",
             (rec.get("NetworkingConfig") or {}).get("EndpointsConfig") or {},
             hc.get("PortBindings") or {}, cfg.get("ExposedPorts") or {},
-            bool(hc.get("PublishAllPorts")))
+            bool(hc.get("PublishAllPorts")), dns_servers=hc.get("Dns") or None)
         hosts, dns = settings.pop("EtcHosts", None), settings.pop("DNS", None)
         search, opts = settings.pop("DNSSearch", None), settings.pop("DNSOptions", None)
         rec["NetworkSettings"] = settings
         p = files.Paths(self.engine, rec["Id"])
-        files.write_network_files(p, hosts, hc.get("ExtraHosts"), hc.get("Dns") or dns,
+        # on a user network DNS is the embedded server, which forwards to --dns itself
+        files.write_network_files(p, hosts, self._extra_hosts(hc, net), dns,
                                   hc.get("DnsSearch") or search, hc.get("DnsOptions") or opts)
+
+    @staticmethod
+    def _extra_hosts(hc: dict, net) -> list[str]:
+        """--add-host entries, with docker's ``host-gateway`` replaced by the host's address."""
+        out = []
+        for entry in hc.get("ExtraHosts") or []:
+            name, _, addr = entry.partition(":")
+            out.append(f"{name}:{net.host_gateway()}" if addr == "host-gateway" else entry)
+        return out
 
     def _teardown_network(self, rec: dict, forget: bool = False) -> None:
         net = self._networks()
@@ -292,6 +302,9 @@ class OpsMixin:
             self._check_name_free(full)
             old, rec["Name"] = rec["Name"], full
         self._save(rec)
+        net = self._networks()
+        if net is not None:  # the embedded DNS answers to the new name
+            net.rename_container(rec["Id"], full)
         self._emit("rename", rec, oldName=old)
 
     def top(self, ref: str, ps_args: str = "-ef") -> dict:

@@ -138,6 +138,7 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
         except NotFound:
             raise NotFound(f"No such image: {image_ref}") from None
         cfg = cc.config(body, image_config(image))
+        self._validate_network(hc, cfg, body)
         cid = cc.new_id()
         cfg.setdefault("Hostname", "")
         cfg["Hostname"] = cfg["Hostname"] or cid[:12]
@@ -153,6 +154,19 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
             undo.pop_all()
         self._emit("create", rec)
         return {"Id": cid, "Warnings": []}
+
+    def _validate_network(self, hc: dict, cfg: dict, body: dict) -> None:
+        """Unknown network, bad port, alias or ip: fail ``create`` (docker does), not start."""
+        net = self._networks()
+        if net is None:
+            return
+        mode = hc.get("NetworkMode") or "default"
+        if mode.startswith("container:"):
+            self.get(mode.split(":", 1)[1])  # NotFound names the container
+            return
+        net.validate_create(mode, (body.get("NetworkingConfig") or {}).get("EndpointsConfig"),
+                            hc.get("PortBindings"), cfg.get("ExposedPorts"),
+                            bool(hc.get("PublishAllPorts")))
 
     def _name_taken(self, name: str) -> bool:
         return any(r["Name"] == name for r in self._recs.values())

@@ -3,8 +3,9 @@
 Each works on an active snapshot over the stage's current image::
 
     snapshots.prepare(key, top chain id) → (mount) → work → (umount)
-        → images.create_from_snapshot(parent, upper dir, config, history)
-        → snapshots.remove(key), in the background (reaper.py)
+        → images.create_from_snapshot(parent, upper dir, config, history, key): the
+          layer blob is written and the snapshot itself is committed as the layer
+        → (only if it was not committed) snapshots.remove(key), in the background
 
 RUN hands the snapshot to ``engine.containers.run_step``, which runs the command
 in a real container on it. COPY/ADD mount the snapshot and write into the merged
@@ -58,11 +59,13 @@ class LayerSteps:
                 self._mounted(key, work)
             else:
                 work(key, snaps.upper(key))
+            # the snapshot becomes the layer in place (no second copy of the files)
             new = self.engine.images.create_from_snapshot(
                 st.image_id, snaps.upper(key), dict(st.config),
-                self.b.history(st, created_by, False), None)
+                self.b.history(st, created_by, False), None, snapshot_key=key)
         finally:
-            self.b.reaper.remove_snapshot(snaps, key)
+            if snaps.exists(key):  # a failed step, or an identical layer already stored
+                self.b.reaper.remove_snapshot(snaps, key)
         self.b.record(inputs, new)
         st.image_id = new
 

@@ -53,29 +53,48 @@ class CreateMixin:
         return [unpack.Layer(r[1], r[0], r[2], r[3]) for r in rows]
 
     def create_from_snapshot(self, parent_image_id: str | None, upper_dir: str,
-                             config_changes: dict, history: dict, ref: str | None = None) -> str:
+                             config_changes: dict, history: dict, ref: str | None = None,
+                             snapshot_key: str | None = None) -> str:
         """Commit ``upper_dir`` (overlay format) as a new layer on the parent image.
 
-        The diff is stored as an uncompressed layer blob and unpacked into a committed
-        snapshot; the new config gets the diff ID and ``history``. Returns the image ID.
+        The diff is stored as an uncompressed layer blob; the new config gets its diff ID
+        and ``history``. Returns the image ID.
+
+        With ``snapshot_key`` (the active snapshot whose upper dir ``upper_dir`` is, over
+        the parent image's top layer) that snapshot itself becomes the committed layer: a
+        rename, instead of unpacking the blob again. The caller gives the snapshot up: it
+        is gone afterwards, unless an identical layer already existed (then the caller
+        still removes it). Without a key (``docker commit`` of a live container) the
+        blob is unpacked into a new snapshot and ``upper_dir`` is left alone.
         """
         with self.lease() as lease:
             parents = self._parent_layers(parent_image_id)
             parent_chain = parents[-1].chain_id if parents else None
             with self.content.writer() as w:
-                write_diff(upper_dir, w)
+                size = write_diff(upper_dir, w)
                 digest = unpack._commit_blob(self.content, w, lease)
             blob = oci.LayerBlob(digest, oci.OCI_LAYER, self.content.size(digest))
-            chain = unpack.chain_id(parent_chain, digest)
-            row = self.meta.query_one("SELECT size FROM layers WHERE chain_id=?", (chain,))
-            if row is not None and self.snapshots.exists(chain):
-                layer = unpack.Layer(digest, chain, parent_chain, row[0], blob)
-            else:
-                layer = unpack.ingest_blob(self.content, self.snapshots, blob, parent_chain,
-                                           digest, lease)
+            layer = self._layer_for(blob, parent_chain, size, snapshot_key, lease)
             doc = self._child_config(parent_image_id, config_changes, history)
             doc["rootfs"]["diff_ids"] = list(doc["rootfs"].get("diff_ids") or []) + [digest]
             return self._finish(doc, parents + [layer], parent_image_id, ref, lease)
+
+    def _layer_for(self, blob: oci.LayerBlob, parent_chain: str | None, size: int,
+                   snapshot_key: str | None, lease) -> unpack.Layer:
+        """The committed snapshot of a new uncompressed layer: reused when one with the
+        same chain ID exists, else the active snapshot renamed, else the blob unpacked."""
+        chain = unpack.chain_id(parent_chain, blob.digest)
+        row = self.meta.query_one("SELECT size FROM layers WHERE chain_id=?", (chain,))
+        if row is not None and self.snapshots.exists(chain):
+            return unpack.Layer(blob.digest, chain, parent_chain, row[0], blob)
+        if snapshot_key is None:
+            return unpack.ingest_blob(self.content, self.snapshots, blob, parent_chain,
+                                      blob.digest, lease)
+        if not self.snapshots.exists(chain):
+            # listed first: a crash between the rename and the DB rows rolls it back
+            lease.add_snapshot(chain)
+            self.snapshots.commit(chain, snapshot_key)
+        return unpack.Layer(blob.digest, chain, parent_chain, size, blob)
 
     def create_config_only(self, parent_image_id: str | None, config_changes: dict,
                            history: dict, ref: str | None = None) -> str:

@@ -49,6 +49,7 @@ class _Writer:
     def __init__(self, root: str, tf: tarfile.TarFile):
         self.root, self.tf = root, tf
         self.inodes: dict[tuple[int, int], str] = {}
+        self.size = 0  # bytes of regular file content, as layer.apply_tar counts them
 
     def info(self, rel: str, st: os.stat_result) -> tarfile.TarInfo:
         ti = tarfile.TarInfo(rel)
@@ -81,6 +82,7 @@ class _Writer:
         mode = st.st_mode
         if stat.S_ISREG(mode):
             ti.size = st.st_size
+            self.size += st.st_size
             with open(path, "rb") as f:
                 self.tf.addfile(ti, f)
             return
@@ -129,8 +131,11 @@ class _TarWriter(tarfile.TarFile):
             self.fileobj.write(tarfile.NUL * (tarfile.BLOCKSIZE * 2))
 
 
-def write_diff(upper: str, out: BinaryIO) -> None:
-    """Write the layer tar of overlay upper dir ``upper`` to ``out`` (uncompressed)."""
+def write_diff(upper: str, out: BinaryIO) -> int:
+    """Write the layer tar of overlay upper dir ``upper`` to ``out`` (uncompressed).
+
+    Returns the layer's content size (bytes of regular files, hard links not counted).
+    """
     with _TarWriter(fileobj=_Sink(out), mode="w", format=tarfile.PAX_FORMAT) as tf:
         w = _Writer(upper, tf)
         for dirpath, dirs, files in os.walk(upper):
@@ -138,6 +143,7 @@ def write_diff(upper: str, out: BinaryIO) -> None:
             rel_dir = os.path.relpath(dirpath, upper)
             for name in sorted(dirs + files):
                 w.add(name if rel_dir == "." else os.path.join(rel_dir, name))
+    return w.size
 
 
 def write_dir(root: str, out: BinaryIO) -> None:

@@ -43,7 +43,7 @@ def oci_config(rootfs: str, config: dict, network: str) -> dict:
     ns = [{"type": t} for t in NAMESPACES]
     if network != "host":
         ns.append({"type": "network"})  # a fresh netns: loopback only ("none")
-    return {
+    spec = {
         "ociVersion": "1.0.2",
         "process": {"terminal": False, "user": user, "args": config["Cmd"], "env": env,
                     "cwd": config.get("WorkingDir") or "/",
@@ -55,6 +55,10 @@ def oci_config(rootfs: str, config: dict, network: str) -> dict:
         "linux": {"namespaces": ns, "maskedPaths": defaults.MASKED,
                   "readonlyPaths": defaults.READONLY},
     }
+    profile = defaults.default_seccomp(caps)  # RUN gets docker's default seccomp as well
+    if profile:
+        spec["linux"]["seccomp"] = profile
+    return spec
 
 
 def run_step(engine, image_id: str, snapshot_key: str, config: dict,

@@ -87,7 +87,7 @@ class OpsMixin:
                  "resolv_conf": p.resolv, "netns": netns,
                  "user": ocispec.resolve_user(p.rootfs, rec["Config"].get("User") or ""),
                  "mounts": files.oci_mounts(rec["Mounts"]),
-                 "seccomp": ocispec.default_seccomp(),
+                 "seccomp": "default",
                  "init": ocispec.init_binary() if rec["HostConfig"].get("Init") else None}
         config = ocispec.build(rec, {}, paths)  # Config already carries the image's defaults
         tmp = p.config + ".tmp"

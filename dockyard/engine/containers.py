@@ -133,6 +133,8 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
         if not image_ref:
             raise cc.InvalidArgument("config cannot be empty in order to create a container")
         hc = cc.host_config(body)
+        from dockyard.engine.spec import security_opts
+        security_opts(hc.get("SecurityOpt"))  # refused at create, as docker does
         try:
             image = self.engine.images.get(image_ref)
         except NotFound:

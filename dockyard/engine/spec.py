@@ -48,20 +48,51 @@ def build(ctr: dict, image_config: dict, paths: dict) -> dict:
 
     ``paths``: rootfs, hostname, hosts, resolv_conf (files to bind), netns (path or None for
     a new one, "host" for the host's), user (dict uid/gid/additionalGids), mounts (list of
-    OCI mounts for volumes, binds and tmpfs), seccomp (profile or None).
+    OCI mounts for volumes, binds and tmpfs), seccomp ("default" for docker's profile
+    fitted to the container's capabilities, a profile, or None).
     """
     cfg, host = ctr["Config"], ctr["HostConfig"]
     privileged = bool(host.get("Privileged"))
     caps = capabilities(host.get("CapAdd"), host.get("CapDrop"), privileged)
-    return {
+    opts = security_opts(host.get("SecurityOpt"))
+    proc = process(cfg, image_config, paths["user"], caps, privileged, bool(host.get("Init")))
+    proc["noNewPrivileges"] = opts["no-new-privileges"]
+    out = {
         "ociVersion": "1.0.2",
-        "process": process(cfg, image_config, paths["user"], caps, privileged,
-                           bool(host.get("Init"))),
+        "process": proc,
         "root": {"path": paths["rootfs"], "readonly": bool(host.get("ReadonlyRootfs"))},
         "hostname": cfg.get("Hostname") or ctr["Id"][:12],
         "mounts": mounts(paths, privileged),
         "linux": linux(ctr, paths, privileged),
     }
+    if paths.get("seccomp") and not privileged and opts["seccomp"] != "unconfined":
+        # docker decides per capability: --cap-add SYS_ADMIN also allows mount(2) & co.
+        profile = default_seccomp(caps) if paths["seccomp"] == "default" else paths["seccomp"]
+        if profile:
+            out["linux"]["seccomp"] = profile
+    return out
+
+
+def security_opts(opts: list[str] | None) -> dict:
+    """docker's ``--security-opt``: no-new-privileges[=true|false], seccomp=unconfined.
+
+    Anything else (apparmor, label, a seccomp profile file) is refused with its name,
+    rather than silently ignored.
+    """
+    from dockyard.errors import InvalidArgument
+    out = {"no-new-privileges": False, "seccomp": "default"}
+    for opt in opts or []:
+        key, sep, value = opt.replace(":", "=", 1).partition("=")
+        if key == "no-new-privileges":
+            out[key] = value.lower() in ("", "true", "1") if sep else True
+        elif key == "seccomp" and value == "unconfined":
+            out["seccomp"] = "unconfined"
+        elif key in ("apparmor", "label") and value in ("unconfined", "disable"):
+            continue  # dockyard applies neither AppArmor nor SELinux labels
+        else:
+            raise InvalidArgument(f"invalid --security-opt {opt!r}: dockyard supports "
+                                  "no-new-privileges and seccomp=unconfined")
+    return out
 
 
 INIT_PATH = "/sbin/docker-init"
@@ -175,8 +206,6 @@ def linux(ctr: dict, paths: dict, privileged: bool) -> dict:
     if not privileged:
         out["maskedPaths"] = list(MASKED)
         out["readonlyPaths"] = list(READONLY)
-        if paths.get("seccomp"):
-            out["seccomp"] = paths["seccomp"]
     return out
 
 
@@ -212,13 +241,13 @@ def resources(host: dict, privileged: bool) -> dict:
     return res
 
 
-def default_seccomp() -> dict | None:
-    """The runtime's docker-equivalent default profile, if the runtime ships one."""
+def default_seccomp(caps: list[str] | None = None) -> dict | None:
+    """The runtime's docker-equivalent default profile for a container with ``caps``."""
     try:
         from dockyard.runtime.seccomp_default import default_profile
     except ImportError:
         return None
-    return default_profile()
+    return default_profile(caps)
 
 
 def resolve_user(rootfs: str, user: str) -> dict:

@@ -44,6 +44,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     a("--stop-signal", help="Signal to stop the container")
     a("--stop-timeout", type=int, help="Timeout (in seconds) to stop a container")
     a("--cap-add", action="append", default=[], help="Add Linux capabilities")
+    a("--security-opt", action="append", default=[],
+      help="Security options (no-new-privileges, seccomp=unconfined)")
     a("--cap-drop", action="append", default=[], help="Drop Linux capabilities")
     a("--privileged", action="store_true", help="Give extended privileges to this container")
     a("--init", action="store_true", help="Run an init inside the container")
@@ -195,6 +197,7 @@ def host_config(args, bindings: dict) -> dict:
           "Tmpfs": {t.split(":", 1)[0]: (t.split(":", 1) + [""])[1] for t in args.tmpfs} or None,
           "ReadonlyRootfs": args.read_only, "Privileged": args.privileged,
           "CapAdd": args.cap_add or None, "CapDrop": args.cap_drop or None,
+          "SecurityOpt": args.security_opt or None,
           "RestartPolicy": restart(args.restart), "AutoRemove": args.rm,
           "NetworkMode": args.network, "PortBindings": bindings,
           "PublishAllPorts": args.publish_all, "Dns": args.dns or None,

@@ -110,3 +110,25 @@ def test_large_stdin_is_not_lost_or_blocking(daemon):
     data = b"x" * (3 << 20)  # far more than a pipe buffer: written as the process reads
     r = daemon.cli("run", "--rm", "-i", "busybox", "sh", "-c", "sleep 0.5; wc -c", input=data)
     assert r.returncode == 0 and r.stdout.strip() == str(len(data)).encode()
+
+
+def test_security_opts_and_capability_aware_seccomp(daemon):
+    """docker's --security-opt no-new-privileges / seccomp=unconfined, refused otherwise;
+    seccomp follows the capabilities: --cap-add SYS_ADMIN allows mount(2)."""
+    r = daemon.cli("run", "--rm", "--security-opt", "no-new-privileges", "busybox",
+                   "grep", "NoNewPrivs", "/proc/self/status")
+    assert r.stdout.split() == ["NoNewPrivs:", "1"], r.stderr
+    r = daemon.cli("run", "--rm", "--security-opt", "seccomp=unconfined", "busybox",
+                   "grep", "Seccomp:", "/proc/self/status")
+    assert r.stdout.split() == ["Seccomp:", "0"], r.stderr
+    r = daemon.cli("run", "--rm", "busybox", "grep", "Seccomp:", "/proc/self/status")
+    assert r.stdout.split() == ["Seccomp:", "2"], r.stderr
+    r = daemon.cli("run", "--rm", "--cap-add", "SYS_ADMIN", "busybox", "sh", "-c",
+                   "mkdir -p /mnt && mount -t tmpfs none /mnt && echo mounted")
+    assert r.stdout == "mounted\n", r.stderr
+    r = daemon.cli("run", "--rm", "busybox", "sh", "-c", "mkdir -p /mnt && mount -t tmpfs none /mnt")
+    assert r.returncode != 0
+    before = daemon.cli("ps", "-aq").stdout
+    r = daemon.cli("create", "--security-opt", "apparmor=custom", "busybox")
+    assert r.returncode == 125 and "invalid --security-opt 'apparmor=custom'" in r.stderr
+    assert daemon.cli("ps", "-aq").stdout == before

@@ -51,11 +51,13 @@ def _pull(client, image: str, quiet: bool) -> None:
     from dockyard.cli.progress import StreamError, render
     from dockyard.oci import reference
     from dockyard import errors
+    from dockyard.registry import config
     ref = reference.parse(image)
+    auth = config.encode_auth_header(config.get_credentials(ref.domain))  # as `pull` does
     try:
         render(client.stream("POST", "/images/create",
                              {"fromImage": ref.name, "tag": ref.digest or ref.tag},
-                             headers={"X-Registry-Auth": "e30="}), quiet=quiet)
+                             headers={"X-Registry-Auth": auth}), quiet=quiet)
     except StreamError as e:
         raise errors.DockyardError(str(e)) from None
 

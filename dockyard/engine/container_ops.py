@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import threading
 import json
 import logging
 import os
@@ -18,8 +20,22 @@ from dockyard.supervisor.logs import rfc3339nano
 log = logging.getLogger("dockyard.containers")
 
 
+def serialized(method):
+    """One lifecycle operation at a time per container (docker holds a container lock
+    too): two restarts racing each other would tear down the network the other set up."""
+    @functools.wraps(method)
+    def wrapper(self, ref, *args, **kwargs):
+        cid = self.get(ref)["Id"]
+        with self._lock:
+            lock = self._op_locks.setdefault(cid, threading.RLock())
+        with lock:
+            return method(self, cid, *args, **kwargs)
+    return wrapper
+
+
 class OpsMixin:
     # -- start -------------------------------------------------------------------------
+    @serialized
     def start(self, ref: str) -> None:
         """Start a created or exited container (304 if it is already running)."""
         self._ensure()
@@ -166,6 +182,7 @@ class OpsMixin:
                     if r["State"]["Running"]]
 
     # -- stop / kill / restart ---------------------------------------------------------
+    @serialized
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         self._ensure()
         rec = self.get(ref)
@@ -207,6 +224,7 @@ class OpsMixin:
         self.sup.call("kill", id=name, signal=sig, manual=manual, all=False)
         self._emit("kill", rec, signal=str(_signum(sig)))
 
+    @serialized
     def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         rec = self.get(ref)
         with contextlib.suppress(NotModified):
@@ -215,6 +233,7 @@ class OpsMixin:
         self._emit("restart", rec)
 
     # -- remove ------------------------------------------------------------------------
+    @serialized
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         rec = self.get(ref)
         cid, name = rec["Id"], rec["Name"].lstrip("/")
@@ -247,6 +266,7 @@ class OpsMixin:
             db.execute("DELETE FROM containers WHERE id = ?", (cid,))
         with self._lock:
             self._recs.pop(cid, None)
+            self._op_locks.pop(cid, None)
             for eid in rec.get("ExecIDs") or []:
                 self.execs.pop(eid, None)
             self._cond.notify_all()
@@ -274,6 +294,7 @@ class OpsMixin:
         return make_driver(self.runtime, os.path.join(self.engine.exec_root, "runtime",
                                                       self.runtime))
 
+    @serialized
     def pause(self, ref: str) -> None:
         rec = self.get(ref)
         if rec["State"]["Status"] == "paused":
@@ -284,6 +305,7 @@ class OpsMixin:
         self._set_state(rec, Status="paused")
         self._emit("pause", rec)
 
+    @serialized
     def unpause(self, ref: str) -> None:
         rec = self.get(ref)
         if rec["State"]["Status"] != "paused":

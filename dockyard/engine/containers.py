@@ -41,6 +41,7 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
         engine.meta.ensure_schema("containers", DDL)
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
+        self._op_locks: dict[str, threading.RLock] = {}  # see container_ops.serialized
         self._recs: dict[str, dict] = {
             r["id"]: json.loads(r["record"])
             for r in engine.meta.query("SELECT id, record FROM containers")}

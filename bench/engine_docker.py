@@ -64,7 +64,7 @@ class DockerEngine(Engine):
         prefixes = [] if self._other_dockerd() else ["DOCKER"]
         if not self._other_dockerd():
             tokens += ["-j DOCKER", "-g DOCKER"]
-        hostenv.drop_firewall(tokens, prefixes)
+        hostenv.drop_firewall(tokens, prefixes)  # dockerd leaves its rules by design
         hostenv.delete_link(BRIDGE)
         self.wipe()
         self.proc = None

@@ -81,7 +81,7 @@ class PodmanEngine(Engine):
         # netavark keeps its top-level chains; remove them unless another podman's
         # containers (conmon processes) still need them.
         shared = [] if hostenv.pids_matching(["/usr/bin/conmon"]) else ["NETAVARK"]
-        leftovers += hostenv.drop_firewall(tokens + shared, shared)
+        hostenv.drop_firewall(tokens + shared, shared)  # netavark keeps these by design
         self.quiet("system", "reset", "--force", timeout=120)
         self.wipe()
         return leftovers

@@ -102,7 +102,8 @@ engines' own bridges.
   CMD; `--no-cache`.  S6 the same after one copied file changed (cache up to COPY).
 - S7 `import` of the Debian rootfs tar.  S8 `push` of deb to a local docker-registry
   (storage wiped before every push; a push that leaves under 25 MB there is an error).  S9 `pull` of it back, the image removed locally first.
-- S10s `save -o` deb (a tar under 100 MB is an error);  S10l `load -i` of that tar, the image removed first.
+- S10s `save -o` deb (a tar under 25 MB is an error; sizes differ: docker and podman
+  write layers uncompressed, dockyard may keep them gzipped);  S10l `load -i` of that tar, the image removed first.
 - S11 20 detached `sleep` containers started one after another (total time).
 - S12 host memory per idle container: growth of the PSS of the engine's host-side
   processes (dockerd + containerd + shims; conmon; dockyardd + supervisor) over S11's
@@ -127,10 +128,13 @@ def plot_ratios(doc: dict, path: str) -> str | None:
     if not recs:
         return None
     labels = [r["id"] for r in recs]
-    vals = [r["ratio"] if r["ratio"] else 0 for r in recs]
-    colors = ["#bbbbbb" if not v else "#2a9d8f" if v <= 1 else "#e76f51" for v in vals]
+    # None = no figure (not supported); a true 0 (S12: no growth) is drawn at the floor.
+    vals = [r["ratio"] for r in recs]
+    floor = 0.01
+    colors = ["#bbbbbb" if v is None else "#2a9d8f" if v <= 1 else "#e76f51" for v in vals]
+    heights = [1 if v is None else max(v, floor) for v in vals]
     fig, ax = plt.subplots(figsize=(10, 4.2), dpi=110)
-    ax.bar(labels, [v or 1 for v in vals], color=colors, bottom=0)
+    ax.bar(labels, heights, color=colors, bottom=0)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log")
     from matplotlib.ticker import FuncFormatter
@@ -141,8 +145,9 @@ def plot_ratios(doc: dict, path: str) -> str | None:
     ax.set_ylabel("dockyard / best peer (log; < 1 is better)")
     ax.set_title(f"dockyard vs best of {', '.join(n for n in doc['engines'] if n != 'dockyard')}"
                  f" — {doc['date'][:10]}")
-    for x, v in enumerate(vals):
-        ax.text(x, v or 1, f"{v:.2f}" if v else "n/s", ha="center", va="bottom", fontsize=8)
+    for x, (v, h) in enumerate(zip(vals, heights)):
+        text = "n/s" if v is None else f"{v:.2f}" if v >= floor else "≈0"
+        ax.text(x, h, text, ha="center", va="bottom", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

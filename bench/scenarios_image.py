@@ -18,7 +18,7 @@ def drop_images(eng, *refs: str) -> None:
     eng.quiet("image", "prune", "-f")
 
 
-# The Debian rootfs is ≈ 170 MB uncompressed: a saved tar must hold at least most of it.
+# The Debian rootfs is ≈ 170 MB uncompressed; gzipped it is still well above a quarter.
 MIN_DEB_BYTES = 100_000_000
 
 
@@ -142,8 +142,11 @@ class S10Save(Scenario):
     def measure(self, ctx, eng, i):
         out = ctx.scratch_file(eng, "deb-save.tar")
         sample = eng.run("save", "-o", out, "bench-deb")[0]
-        if os.path.getsize(out) < MIN_DEB_BYTES:
+        # Layers may be saved compressed (dockyard keeps them gzipped), so only a tar far
+        # smaller than even a compressed Debian is an error.
+        if os.path.getsize(out) < MIN_DEB_BYTES // 4:
             raise RuntimeError(f"save wrote only {os.path.getsize(out) / 1e6:.1f} MB")
+        sample.extra["saved_mb"] = os.path.getsize(out) / 1e6
         return sample
 
     def after(self, ctx, eng, i):

@@ -64,8 +64,8 @@ def fmt_value(value: float | None, unit: str) -> str:
         return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
     if unit == "MB/s":
         return f"{value / 1000:.2f} GB/s" if value >= 1000 else f"{value:.0f} MB/s"
-    if unit == "MiB":
-        return f"{value:.1f} MiB"
+    if unit == "MiB":  # below 1 MiB in KiB, so that a near-zero cost still shows its size
+        return f"{value:.1f} MiB" if abs(value) >= 1 else f"{value * 1024:.0f} KiB"
     return f"{value:.3g} {unit}"
 
 

@@ -45,6 +45,8 @@ def test_formatting_units():
     assert fmt_value(7.123, "s") == "7.12 s"
     assert fmt_value(1234.0, "MB/s") == "1.23 GB/s"
     assert fmt_value(12.94, "MiB") == "12.9 MiB"
+    assert fmt_value(0.387, "MiB") == "396 KiB"
+    assert fmt_value(-0.002, "MiB") == "-2 KiB"
     assert fmt_value(None, "s") == "-"
     assert fmt_summary(Summary(0.5, 0.4, 0.7, 5), "s") == "500 ms (400 ms–700 ms)"
     assert fmt_summary(Summary(0.5, 0.5, 0.5, 1), "s") == "500 ms"

@@ -60,3 +60,22 @@ def fresh_daemon(busybox_tar):
         yield d
     finally:
         d.cleanup()
+
+
+@pytest.fixture
+def ctr(daemon):
+    """Names for containers a test creates; all of them are removed afterwards."""
+    class Tracker:
+        def __init__(self):
+            self.names: list[str] = []
+
+        def name(self, base: str) -> str:
+            import secrets
+            n = f"{base}-{secrets.token_hex(3)}"
+            self.names.append(n)
+            return n
+
+    t = Tracker()
+    yield t
+    for n in t.names:
+        daemon.cli("rm", "-f", "-v", n)

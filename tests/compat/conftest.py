@@ -11,3 +11,4 @@ def dockerpy(daemon):
         yield client
     finally:
         client.close()
+

@@ -77,3 +77,20 @@ def test_volumes_create_use_remove(dockerpy):
     finally:
         vol.remove()
     assert name not in [v.name for v in dockerpy.volumes.list()]
+
+
+def test_push_and_pull_through_a_local_registry(dockerpy, tmp_path):
+    from tests.integration.registry.regserver import Registry
+    reg = Registry(str(tmp_path / "reg"))
+    repo = f"{reg.host}/dypy/busybox"
+    try:
+        dockerpy.images.get("busybox").tag(repo, "1")
+        out = dockerpy.images.push(repo, tag="1", stream=True, decode=True)
+        assert any("digest: sha256:" in (m.get("status") or "") for m in out)
+        dockerpy.images.remove(f"{repo}:1")
+        img = dockerpy.images.pull(repo, tag="1")
+        assert f"{repo}:1" in img.tags
+        assert dockerpy.containers.run(f"{repo}:1", "echo pulled", remove=True) == b"pulled\n"
+        dockerpy.images.remove(f"{repo}:1")
+    finally:
+        reg.stop()

@@ -71,7 +71,8 @@ class CreateMixin:
             parents = self._parent_layers(parent_image_id)
             parent_chain = parents[-1].chain_id if parents else None
             with self.content.writer() as w:
-                size = write_diff(upper_dir, w)
+                # writeback starts as it goes: the final fsync then waits for the tail only
+                size = write_diff(upper_dir, unpack._BlobSink(w))
                 digest = unpack._commit_blob(self.content, w, lease)
             blob = oci.LayerBlob(digest, oci.OCI_LAYER, self.content.size(digest))
             layer = self._layer_for(blob, parent_chain, size, snapshot_key, lease)

@@ -20,7 +20,7 @@ from typing import BinaryIO, Callable, Iterator
 from dockyard.build.builder import Builder, StepError
 from dockyard.build.cache import NoCacheProber, SQLiteProber
 from dockyard.build.context import Context
-from dockyard.build.tarcontext import TarContext, spool
+from dockyard.build.tarcontext import TarContext
 from dockyard.build.mounts import umount
 from dockyard.build.output import Output
 from dockyard.build.reaper import Reaper
@@ -105,13 +105,13 @@ class BuildService:
         return self._stream_and_clean(ctx, opts)
 
     def receive_context(self, body: BinaryIO) -> TarContext:
-        """Spool a tar context into a private temp dir and index it (never extracted)."""
+        """Spool a tar context into a private temp dir, indexing it as it arrives (never
+        extracted)."""
         os.makedirs(self.tmp_root, mode=0o700, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix="ctx-", dir=self.tmp_root)
         try:
-            path = os.path.join(tmp, "context.tar")
-            spool(body, path)
-            return TarContext(path)
+            # spooled and indexed in one pass over the body
+            return TarContext(os.path.join(tmp, "context.tar"), body)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -14,26 +14,19 @@ big context here. The rules are the directory context's (``context.Context``):
 """
 from __future__ import annotations
 
-import bz2
 import fnmatch
-import gzip
-import hashlib
-import lzma
 import os
 import posixpath
-import shutil
 import stat
-import tarfile
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from dockyard.build import dockerignore
+from dockyard.build import dockerignore, tarindex
+from dockyard.build.tarindex import spool  # noqa: F401  (part of this module's API)
 from dockyard.build.context import Source
 from dockyard.errors import InvalidArgument, NotFound
 
-CHUNK = 1 << 20
 MAX_LINKS = 40
-_MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
 
 
 @dataclass
@@ -59,48 +52,34 @@ class TarData:
     linkname: str = ""
 
 
-def spool(body: BinaryIO, path: str) -> None:
-    """Write the request body to ``path``, decompressing gzip/bzip2/xz bodies."""
-    head = body.read(6)
-    kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), "")
-    src = _Prefixed(head, body)
-    reader = {"gz": lambda: gzip.GzipFile(fileobj=src), "bz2": lambda: bz2.BZ2File(src),
-              "xz": lambda: lzma.LZMAFile(src)}.get(kind, lambda: src)()
-    try:
-        with open(path, "wb") as out:
-            shutil.copyfileobj(reader, out, CHUNK)
-    except (OSError, EOFError, lzma.LZMAError) as e:
-        raise InvalidArgument(f"build context: cannot decompress the {kind} body: {e}") from None
+class _FdReader:
+    """``read`` over a file descriptor (no buffering layer: the tar reader reads big)."""
 
-
-class _Prefixed:
-    """A reader that replays ``head`` before the rest of ``body``."""
-
-    def __init__(self, head: bytes, body: BinaryIO):
-        self.head, self.body = head, body
+    def __init__(self, fd: int):
+        self.fd = fd
 
     def read(self, n: int = -1) -> bytes:
-        if not self.head:
-            return self.body.read(n)
-        if n < 0:
-            data, self.head = self.head + self.body.read(), b""
-            return data
-        data, self.head = self.head[:n], self.head[n:]
-        return data
+        return os.read(self.fd, n if n >= 0 else 1 << 30)
 
 
 class TarContext:
     """Context operations (resolve, walk, digest, read) over an indexed tar file."""
 
-    def __init__(self, tar_path: str):
+    def __init__(self, tar_path: str, body: BinaryIO | None = None):
+        """Index the tar at ``tar_path``; with ``body``, first write it there (the
+        request body, decompressed), indexing while it arrives."""
         self.tar_path = tar_path
         self.root = os.path.dirname(tar_path)
         self.in_root = False
-        self.fd = os.open(tar_path, os.O_RDONLY)
+        self.fd = -1
         self.entries: dict[str, Entry] = {"": Entry("d", 0o755)}
         self.children: dict[str, set[str]] = {"": set()}
         try:
-            self._index()
+            if body is None:
+                self.fd = os.open(tar_path, os.O_RDONLY | os.O_CLOEXEC)
+                self._index(_FdReader(self.fd))
+            else:
+                self._receive(body)
             self.matcher = self._load_ignore()
         except BaseException:
             self.close()
@@ -114,28 +93,21 @@ class TarContext:
             self.fd = -1
 
     # -- indexing ------------------------------------------------------------------
-    def _index(self) -> None:
-        size = os.fstat(self.fd).st_size
+    def _receive(self, body: BinaryIO) -> None:
+        out = os.open(self.tar_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
-            with tarfile.open(self.tar_path, "r:") as tar:
-                last_end = -1
-                while True:
-                    try:
-                        m = tar.next()
-                    except tarfile.ReadError:
-                        # docker's CLI, given a Dockerfile outside the context, appends it
-                        # without padding or end-of-archive blocks; Go's reader takes that.
-                        if 0 <= last_end <= size:
-                            break
-                        raise
-                    if m is None:
-                        break
-                    self._add(m)
-                    last_end = m.offset_data + (m.size if m.isreg() else 0)
-        except tarfile.TarError as e:
-            raise InvalidArgument(f"build context is not a valid tar archive: {e}") from None
+            tee = tarindex.Tee(tarindex.open_body(body), out)
+            self._index(tee)
+            tee.drain()  # the whole body is read, as before: the connection stays usable
+        finally:
+            os.close(out)
+        self.fd = os.open(self.tar_path, os.O_RDONLY | os.O_CLOEXEC)
 
-    def _add(self, m: tarfile.TarInfo) -> None:
+    def _index(self, src) -> None:
+        for m, offset, sha in tarindex.members(src):
+            self._add(m, offset, sha)
+
+    def _add(self, m, offset: int, sha: str) -> None:
         if m.name.startswith("/") or ".." in m.name.split("/"):
             raise InvalidArgument(f"build context tar member {m.name!r}: absolute or '..' paths are not allowed")
         rel = posixpath.normpath(m.name)
@@ -145,7 +117,7 @@ class TarContext:
         if m.isdir():
             entry = Entry("d", **meta)
         elif m.isreg():
-            entry = Entry("f", size=m.size, offset=m.offset_data, sha=self._hash(m.offset_data, m.size), **meta)
+            entry = Entry("f", size=m.size, offset=offset, sha=sha, **meta)
         elif m.issym():
             entry = Entry("l", linkname=m.linkname, **meta)
         elif m.islnk():
@@ -154,7 +126,7 @@ class TarContext:
             return  # devices and fifos have no place in a build context
         self._put(rel, entry)
 
-    def _hardlink(self, m: tarfile.TarInfo, meta: dict) -> Entry:
+    def _hardlink(self, m, meta: dict) -> Entry:
         target = self.entries.get(posixpath.normpath(m.linkname))
         if target is None or target.kind != "f":
             raise InvalidArgument(f"build context tar member {m.name!r}: hard link to {m.linkname!r} "
@@ -171,17 +143,6 @@ class TarContext:
             self.children.pop(rel, None)  # a file replacing a directory hides what was in it
         self.entries[rel] = entry
         self.children[parent].add(name)
-
-    def _hash(self, offset: int, size: int) -> str:
-        h = hashlib.sha256()
-        while size > 0:
-            chunk = os.pread(self.fd, min(CHUNK, size), offset)
-            if not chunk:
-                break
-            h.update(chunk)
-            offset += len(chunk)
-            size -= len(chunk)
-        return h.hexdigest()
 
     def _load_ignore(self) -> dockerignore.Matcher:
         e = self.entries.get(".dockerignore")

@@ -75,3 +75,22 @@ def test_resolve_owner(rootfs):
         users.resolve_owner(r, "nobody")
     with pytest.raises(InvalidArgument, match="unable to find group wheel"):
         users.resolve_owner(r, "app:wheel")
+
+
+def test_copy_replaces_what_is_in_the_way(rootfs, tmp_path):
+    """A file over a symlink (never written through), over a directory; a symlink over a file."""
+    me = copier.Owner(os.getuid(), os.getgid())
+    src = tmp_path / "f"
+    src.write_text("new")
+    outside = tmp_path / "outside"
+    outside.write_text("keep")
+    (rootfs / "etc" / "link").symlink_to(str(outside))
+    (rootfs / "etc" / "dir" / "sub").mkdir(parents=True)
+    for name in ("link", "dir"):
+        copier.copy_entry(str(src), os.lstat(src), str(rootfs), f"/etc/{name}", me, None)
+        assert (rootfs / "etc" / name).read_text() == "new"
+        assert not (rootfs / "etc" / name).is_symlink()
+    assert outside.read_text() == "keep"
+    (tmp_path / "l").symlink_to("passwd")
+    copier.copy_entry(str(tmp_path / "l"), os.lstat(tmp_path / "l"), str(rootfs), "/etc/link", me, None)
+    assert os.readlink(rootfs / "etc" / "link") == "passwd"

@@ -163,10 +163,11 @@ class ImageCore:
 
     # -- leases ----------------------------------------------------------------------------
     @contextlib.contextmanager
-    def lease(self) -> Iterator[leases.Lease]:
-        """An undo log: on error, blobs/snapshots the DB does not reference are removed."""
+    def lease(self, sync: bool = True) -> Iterator[leases.Lease]:
+        """An undo log: on error, blobs/snapshots the DB does not reference are removed.
+        ``sync=False``: lines are not fsync'd (see image/lease.py; build steps)."""
         with self.lock:
-            lease = leases.Lease(self.lease_dir)
+            lease = leases.Lease(self.lease_dir, sync)
             try:
                 yield lease
             except BaseException:

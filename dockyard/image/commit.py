@@ -67,7 +67,8 @@ class CreateMixin:
         still removes it). Without a key (``docker commit`` of a live container) the
         blob is unpacked into a new snapshot and ``upper_dir`` is left alone.
         """
-        with self.lease() as lease:
+        # a build step (snapshot_key) can be re-run: its lease is not fsync'd (see Lease)
+        with self.lease(sync=snapshot_key is None) as lease:
             parents = self._parent_layers(parent_image_id)
             parent_chain = parents[-1].chain_id if parents else None
             with self.content.writer() as w:
@@ -100,7 +101,7 @@ class CreateMixin:
     def create_config_only(self, parent_image_id: str | None, config_changes: dict,
                            history: dict, ref: str | None = None) -> str:
         """An image with the parent's layers and a changed config (ENV, CMD, ...)."""
-        with self.lease() as lease:
+        with self.lease(sync=False) as lease:  # build steps are re-runnable; see Lease
             doc = self._child_config(parent_image_id, config_changes,
                                      {**history, "empty_layer": True})
             return self._finish(doc, self._parent_layers(parent_image_id), parent_image_id,

@@ -78,3 +78,43 @@ def test_failure_after_the_rename_rolls_the_layer_back(engine, busybox_tar):
     assert sorted(engine.content.list()) == blobs
     assert engine.meta.query_one("SELECT COUNT(*) FROM layers")[0] == 1
     assert os.listdir(engine.images.lease_dir) == []
+
+
+CRASH = """
+import os, sys
+from dockyard.engine import Engine
+from dockyard.image.commit import CreateMixin
+e = Engine(sys.argv[1], sys.argv[2])
+base = e.images.resolve("busybox:latest")
+e.snapshots.prepare("extract-build-crash", e.images.rootfs_layers(base)[-1])
+upper = e.snapshots.upper("extract-build-crash")
+open(os.path.join(upper, "f"), "w").write("x")
+CreateMixin._finish = lambda *a, **k: os._exit(9)  # dies after the rename, before the rows
+e.images.create_from_snapshot(base, upper, {}, {"created_by": "x"},
+                              snapshot_key="extract-build-crash")
+"""
+
+
+def test_killed_mid_step_is_rolled_back_at_start(tmp_path, busybox_tar):
+    """The lease of a build step is not fsync'd, yet a killed daemon's is rolled back."""
+    import subprocess
+    import sys
+    from dockyard.engine import Engine
+    data, run = str(tmp_path / "data"), str(tmp_path / "run")
+    e = Engine(data, run)
+    with open(busybox_tar, "rb") as f:
+        e.images.import_image(f, "busybox:latest")
+    before = (sorted(e.content.list()), sorted(e.snapshots.committed()))
+    e.close()
+    r = subprocess.run([sys.executable, "-c", CRASH, data, run], capture_output=True, text=True)
+    assert r.returncode == 9, r.stderr
+    e = Engine(data, run)
+    try:
+        assert len(e.snapshots.committed()) == len(before[1]) + 1  # the renamed layer, orphaned
+        assert os.listdir(e.images.lease_dir)
+        e.images.recover()
+        assert (sorted(e.content.list()), sorted(e.snapshots.committed())) == before
+        assert os.listdir(e.images.lease_dir) == []
+        assert os.listdir(os.path.join(e.snapshots.root, "a")) == []
+    finally:
+        e.close()

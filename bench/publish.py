@@ -137,16 +137,15 @@ def plot_ratios(doc: dict, path: str) -> str | None:
     ax.bar(labels, heights, color=colors, bottom=0)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log")
-    from matplotlib.ticker import FuncFormatter
-    fmt = FuncFormatter(lambda y, _: f"{y:g}×")
-    ax.yaxis.set_major_formatter(fmt)
-    ax.yaxis.set_minor_formatter(fmt)
-    ax.tick_params(axis="y", which="minor", labelsize=7)
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}×"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("dockyard / best peer (log; < 1 is better)")
     ax.set_title(f"dockyard vs best of {', '.join(n for n in doc['engines'] if n != 'dockyard')}"
                  f" — {doc['date'][:10]}")
     for x, (v, h) in enumerate(zip(vals, heights)):
-        text = "n/s" if v is None else f"{v:.2f}" if v >= floor else "≈0"
+        text = ("n/s" if v is None else f"{v:.2f}" if v >= 0.1 else f"{v:.2g}" if v > 0
+                else "0")
         ax.text(x, h, text, ha="center", va="bottom", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)

@@ -97,9 +97,13 @@ def _c():
     return _libc
 
 
-def mount_rootfs(engine, cid: str, p: Paths) -> None:
+def mount_rootfs(engine, cid: str, p: Paths, volatile: bool = False) -> None:
     """Mount the container's snapshot on the bundle's rootfs (mount(2) directly: a
-    ``mount`` process per container start costs milliseconds)."""
+    ``mount`` process per container start costs milliseconds).
+
+    ``volatile`` (for ``--rm`` containers, whose writes are thrown away anyway) skips
+    overlayfs's sync of the upper layer at unmount, ~25 ms off every ``run --rm``.
+    """
     os.makedirs(p.rootfs, exist_ok=True)
     if os.path.ismount(p.rootfs):
         return
@@ -107,7 +111,7 @@ def mount_rootfs(engine, cid: str, p: Paths) -> None:
     if m["type"] == "bind":
         ret = _c().mount(m["source"].encode(), p.rootfs.encode(), None, 4096 | 16384, None)
     else:
-        data = ",".join(m["options"]).encode()
+        data = ",".join(m["options"] + (["volatile"] if volatile else [])).encode()
         ret = _c().mount(b"overlay", p.rootfs.encode(), b"overlay", 0, data)
     if ret != 0:
         import ctypes

@@ -189,7 +189,7 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
         undo.callback(self.engine.snapshots.remove, cid)
         os.makedirs(p.dir, mode=0o710, exist_ok=True)
         undo.callback(files.remove_dirs, p)
-        files.mount_rootfs(self.engine, cid, p)
+        files.mount_rootfs(self.engine, cid, p, volatile=bool(rec["HostConfig"].get("AutoRemove")))
         rec["Mounts"] = files.volume_mounts(self.engine, rec["Config"], rec["HostConfig"])
         for m in rec["Mounts"]:
             if m["Type"] == "volume" and m["Name"] and len(m["Name"]) == 64:

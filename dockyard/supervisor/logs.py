@@ -97,11 +97,11 @@ def log_files(path: str) -> list[str]:
     return list(reversed(rotated)) + ([path] if os.path.exists(path) else [])
 
 
-def tail_lines(path: str, n: int) -> list[bytes]:
-    """The last ``n`` lines of one file, reading backwards in blocks."""
+def tail_lines(path: str, n: int, limit: int | None = None) -> list[bytes]:
+    """The last ``n`` lines of one file (of its first ``limit`` bytes), reading backwards."""
     with open(path, "rb") as f:
         f.seek(0, os.SEEK_END)
-        pos, data = f.tell(), b""
+        pos, data = f.tell() if limit is None else min(limit, f.tell()), b""
         while pos > 0 and data.count(b"\n") <= n:
             step = min(BLOCK, pos)
             pos -= step
@@ -114,18 +114,20 @@ def tail_lines(path: str, n: int) -> list[bytes]:
 def read_records(path: str, tail: int | None = None) -> tuple[list[dict], int]:
     """Past records (all, or the last ``tail``) and the current file's end offset."""
     files = log_files(path)
+    # Only what is there now, up to ``end``: lines appended meanwhile are the follower's,
+    # which starts at ``end`` (reading past it here would give them twice).
     end = os.path.getsize(path) if os.path.exists(path) else 0
+    raw: list[bytes] = []
     if tail is None:
-        raw = []
         for p in files:
             with open(p, "rb") as f:
-                raw.extend(ln for ln in f.read().split(b"\n") if ln)
+                data = f.read(end) if p == path else f.read()
+            raw.extend(ln for ln in data.split(b"\n") if ln)
     else:
-        raw = []
         for p in reversed(files):
             if len(raw) >= tail:
                 break
-            raw = tail_lines(p, tail - len(raw)) + raw
+            raw = tail_lines(p, tail - len(raw), end if p == path else None) + raw
     return [_decode(ln) for ln in raw if ln], end
 
 
@@ -137,28 +139,59 @@ def _decode(line: bytes) -> dict:
 
 
 def follow(path: str, offset: int, alive, interval: float = 0.05) -> Iterator[dict]:
-    """Yield records appended after ``offset`` while ``alive()``; survives rotation."""
-    ino = os.stat(path).st_ino if os.path.exists(path) else None
+    """Yield records appended after ``offset`` while ``alive()``; survives rotation.
+
+    The log is read through one open handle, not reopened by name: a client that reads a
+    follow stream only after removing the container (docker-py's ``run(remove=True)``
+    does) must still get every line, although the file is gone by then.
+    """
+    f = _open_log(path)
     buf = b""
-    while True:
-        running = alive()
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return
-        if st.st_ino != ino:  # rotated: finish the old file under its new name, then restart
-            ino, offset, buf = st.st_ino, 0, b""
-        if st.st_size > offset:
-            with open(path, "rb") as f:
+    try:
+        while True:
+            running = alive()  # before reading: once it is False, the log is complete
+            if f is None:
+                f, offset = _open_log(path), 0
+            chunk = b""
+            if f is not None:
                 f.seek(offset)
-                chunk = f.read(st.st_size - offset)
-            offset += len(chunk)
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
-            for ln in lines:
-                if ln:
-                    yield _decode(ln)
-        elif not running:
-            return
-        else:
+                chunk = f.read()
+            if chunk:
+                offset += len(chunk)
+                *lines, buf = (buf + chunk).split(b"\n")
+                for ln in lines:
+                    if ln:
+                        yield _decode(ln)
+                continue
+            if f is not None and _replaced(path, f):  # rotated or removed: drain, move on
+                f.seek(offset)
+                *lines, buf = (buf + f.read()).split(b"\n")  # written just before the swap
+                for ln in lines:
+                    if ln:
+                        yield _decode(ln)
+                f.close()
+                f, buf = None, b""
+                if not os.path.exists(path) and not running:
+                    return
+                continue
+            if not running:
+                return
             time.sleep(interval)
+    finally:
+        if f is not None:
+            f.close()
+
+
+def _open_log(path: str):
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        return None
+
+
+def _replaced(path: str, f) -> bool:
+    """The name no longer points at the file we hold open."""
+    try:
+        return os.stat(path).st_ino != os.fstat(f.fileno()).st_ino
+    except FileNotFoundError:
+        return True

@@ -60,15 +60,17 @@ class S6Rebuild(Scenario):
     id, title, reps, warmup = "S6", "S5 again after one copied file changed", 3, 0
 
     def prepare(self, ctx, eng):
-        inputs.touch_one_file(inputs.context_s5(), f"{eng.name}-prep")
-        build(eng, "bench-s6", inputs.context_s5())
+        # context_s5() regenerates every file, the changed one included: call it here only
+        self.ctx_dir = inputs.context_s5()
+        inputs.touch_one_file(self.ctx_dir, f"{eng.name}-prep")
+        build(eng, "bench-s6", self.ctx_dir)
 
     def before(self, ctx, eng, i):
         # A new content each run (and a different one per engine), the rest unchanged.
-        inputs.touch_one_file(inputs.context_s5(), f"{eng.name}-{i}-{os.getpid()}")
+        inputs.touch_one_file(self.ctx_dir, f"{eng.name}-{i}-{os.getpid()}")
 
     def measure(self, ctx, eng, i):
-        return build(eng, "bench-s6", inputs.context_s5())
+        return build(eng, "bench-s6", self.ctx_dir)
 
     def finish(self, ctx, eng):
         drop_images(eng, "bench-s6")

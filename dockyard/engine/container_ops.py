@@ -117,7 +117,7 @@ class OpsMixin:
                 raise
             ph.mark("start")
             undo.pop_all()
-        log.debug("run phases %s: %s", cid[:12], ph)
+        log.debug("run phases: %s (container %s)", ph, cid[:12])
 
     def _sup_delete(self, cid: str) -> None:
         with contextlib.suppress(DockyardError):
@@ -297,7 +297,7 @@ class OpsMixin:
         with self.engine.meta.tx() as db:
             db.execute("DELETE FROM containers WHERE id = ?", (cid,))
         ph.mark("db")
-        log.debug("rm phases %s: %s", cid[:12], ph)
+        log.debug("rm phases: %s (container %s)", ph, cid[:12])
         with self._lock:
             self._recs.pop(cid, None)
             self._op_locks.pop(cid, None)

@@ -15,40 +15,13 @@ import tarfile
 from dataclasses import dataclass
 
 from dockyard.errors import InvalidArgument
-
-MAX_LINKS = 255
+from dockyard.fspath import resolve_in_root
 
 
 @dataclass
 class Owner:
     uid: int = 0
     gid: int = 0
-
-
-def resolve_in_root(root: str, path: str) -> str:
-    """Host path of ``path`` inside ``root`` with symlinks resolved in-root."""
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    done: list[str] = []
-    links = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if done:
-                done.pop()
-            continue
-        host = os.path.join(root, *done, part)
-        try:
-            target = os.readlink(host)
-        except OSError:  # not a symlink, or not there yet: keep the name
-            done.append(part)
-            continue
-        links += 1
-        if links > MAX_LINKS:
-            raise InvalidArgument(f"too many levels of symbolic links resolving {path}")
-        if target.startswith("/"):
-            done = []
-        parts = [p for p in target.split("/") if p not in ("", ".")] + parts
-    return os.path.join(root, *done)
 
 
 def make_dirs(root: str, path: str, owner: Owner | None, mode: int = 0o755) -> str:

@@ -14,38 +14,16 @@ import tarfile
 
 from dockyard.engine import container_files as files
 from dockyard.errors import InvalidArgument, NotFound
-
-MAX_LINKS = 40
-
+from dockyard.fspath import resolve_in_root, resolve_parts
 
 def scoped_resolve(root: str, path: str, follow_last: bool = True) -> str:
     """Host path of container ``path`` under ``root``, symlinks resolved inside ``root``."""
-    return os.path.join(root, scoped_path(root, path, follow_last).lstrip("/"))
+    return resolve_in_root(root, path, follow_last)
 
 
 def scoped_path(root: str, path: str, follow_last: bool = True) -> str:
     """The container path ``path`` names once its symlinks are resolved inside ``root``."""
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    done: list[str] = []
-    hops = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if done:
-                done.pop()
-            continue
-        cand = os.path.join(root, *done, part)
-        if os.path.islink(cand) and (parts or follow_last):
-            hops += 1
-            if hops > MAX_LINKS:
-                raise InvalidArgument(f"too many levels of symbolic links: {path}")
-            target = os.readlink(cand)
-            if target.startswith("/"):
-                done = []
-            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
-            continue
-        done.append(part)
-    return "/" + "/".join(done)
+    return "/" + "/".join(resolve_parts(root, path, follow_last))
 
 
 class FsMixin:

@@ -2,7 +2,8 @@ import os
 
 from dockyard.engine.commit_changes import apply_changes
 from dockyard.engine.container_fs import scoped_path, scoped_resolve
-from dockyard.engine.container_view import human_duration, status_text
+from dockyard.engine.container_view import status_text
+from dockyard.units import human_duration
 
 
 def test_scoped_resolve_keeps_symlinks_inside(tmp_path):

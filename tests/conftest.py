@@ -4,8 +4,8 @@ Tests never need a registry or the network: base images are made here.
 """
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 
 import pytest
 
@@ -38,9 +38,8 @@ def busybox_tar(tmp_path_factory) -> str:
     return write_busybox_tar(str(path))
 
 
-@pytest.fixture(scope="session")
-def daemon(busybox_tar):
-    """A real dockyardd on a temporary socket/data root, with ``busybox:latest`` imported."""
+@contextlib.contextmanager
+def _busybox_daemon(busybox_tar: str):
     d = Daemon()
     try:
         d.start()
@@ -48,18 +47,20 @@ def daemon(busybox_tar):
         yield d
     finally:
         d.cleanup()
+
+
+@pytest.fixture(scope="session")
+def daemon(busybox_tar):
+    """A real dockyardd on a temporary socket/data root, with ``busybox:latest`` imported."""
+    with _busybox_daemon(busybox_tar) as d:
+        yield d
 
 
 @pytest.fixture
 def fresh_daemon(busybox_tar):
     """A daemon of the test's own (for restart/kill tests that disturb it)."""
-    d = Daemon()
-    try:
-        d.start()
-        d.import_tar(busybox_tar, "busybox:latest")
+    with _busybox_daemon(busybox_tar) as d:
         yield d
-    finally:
-        d.cleanup()
 
 
 @pytest.fixture

@@ -50,6 +50,20 @@ class Request:
         except ValueError:
             raise InvalidArgument(f"invalid value for query parameter {name}: {v!r} is not an integer") from None
 
+    def query_time(self, name: str, default: float | None = 0.0) -> float | None:
+        """A ``since``/``until`` parameter: unix seconds (fractions allowed) or RFC 3339."""
+        v = self.query(name)
+        if not v:
+            return default
+        try:
+            return float(v)
+        except ValueError:
+            from dockyard.supervisor.logs import parse_time
+            try:
+                return parse_time(v)
+            except ValueError:
+                raise InvalidArgument(f"invalid timestamp for {name}: {v!r}") from None
+
     def query_json(self, name: str, default: Any = None) -> Any:
         v = self.query(name)
         if not v:

@@ -78,19 +78,6 @@ def remove(req, engine):
     return Empty()
 
 
-def _ts(v: str | None) -> float:
-    if not v:
-        return 0.0
-    try:
-        return float(v)
-    except ValueError:
-        from dockyard.supervisor.logs import parse_time
-        try:
-            return parse_time(v)
-        except ValueError:
-            raise InvalidArgument(f"invalid timestamp: {v!r}") from None
-
-
 def logs(req, engine):
     svc = _svc(engine)
     rec = svc.get(req.match["id"])
@@ -101,8 +88,8 @@ def logs(req, engine):
     if tail != "all" and not tail.lstrip("-").isdigit():
         raise InvalidArgument(f"invalid tail value: {tail!r}")
     n = None if tail == "all" or int(tail) < 0 else int(tail)
-    pairs = svc.logs(rec["Id"], stdout, stderr, req.query_bool("follow"), _ts(req.query("since")),
-                     _ts(req.query("until")), req.query_bool("timestamps"), n)
+    pairs = svc.logs(rec["Id"], stdout, stderr, req.query_bool("follow"), req.query_time("since"),
+                     req.query_time("until"), req.query_bool("timestamps"), n)
     tty = rec["Config"]["Tty"]
     return Stream(frames_bytes(pairs, tty), RAW if tty else MUX)
 

@@ -46,6 +46,25 @@ def _quiet(fn, *a) -> None:
         pass
 
 
+def attach_and_wait(client, cid: str, tty: bool, stdin: bool, start: bool = False) -> int:
+    """Attach to ``cid`` (then start it, for ``start -a``), relay its streams until it
+    exits, and return its exit status (``attach`` and ``start -a``)."""
+    import json
+    from dockyard.cli.commands.run import _second
+    sock = client.hijack("POST", f"/containers/{cid}/attach",
+                         {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(stdin)})
+    waiter = _second(client).raw("POST", f"/containers/{cid}/wait", params={"condition": "next-exit"})
+    if start:
+        client.post(f"/containers/{cid}/start")
+    if tty:
+        resize_on_winch(lambda h, w: client.post(f"/containers/{cid}/resize", {"h": h, "w": w}))
+    try:
+        stream_io(sock, tty, stdin)
+    finally:
+        sock.close()
+    return int(json.loads(waiter.read() or b"{}").get("StatusCode", 0))
+
+
 def stream_io(sock: socket.socket, tty: bool, stdin: bool) -> None:
     """Copy the container's output to ours until the stream ends; our stdin to it."""
     restore = _raw_mode() if tty and stdin else None

@@ -12,9 +12,7 @@ def configure(p) -> None:
 
 
 def run(args, client) -> int:
-    import json
-    from dockyard.cli.commands._attach import resize_on_winch, stream_io
-    from dockyard.cli.commands.run import _second
+    from dockyard.cli.commands._attach import attach_and_wait
     from dockyard.cli.main import CommandError
     info = client.get(f"/containers/{args.container}/json")
     if not info["State"]["Running"]:
@@ -23,13 +21,4 @@ def run(args, client) -> int:
         raise CommandError("You cannot attach to a paused container, unpause it first", 1)
     cid, tty = info["Id"], info["Config"]["Tty"]
     stdin = not args.no_stdin and info["Config"]["OpenStdin"]
-    sock = client.hijack("POST", f"/containers/{cid}/attach",
-                         {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(stdin)})
-    waiter = _second(client).raw("POST", f"/containers/{cid}/wait", params={"condition": "next-exit"})
-    if tty:
-        resize_on_winch(lambda h, w: client.post(f"/containers/{cid}/resize", {"h": h, "w": w}))
-    try:
-        stream_io(sock, tty, stdin)
-    finally:
-        sock.close()
-    return int(json.loads(waiter.read() or b"{}").get("StatusCode", 0))
+    return attach_and_wait(client, cid, tty, stdin)

@@ -21,20 +21,8 @@ def run(args, client) -> int:
 
 
 def _attached(client, name: str, stdin: bool) -> int:
-    import json
-    from dockyard.cli.commands._attach import resize_on_winch, stream_io
-    from dockyard.cli.commands.run import _second
+    from dockyard.cli.commands._attach import attach_and_wait
     info = client.get(f"/containers/{name}/json")
     cid, tty = info["Id"], info["Config"]["Tty"]
     stdin = stdin and info["Config"]["OpenStdin"]
-    sock = client.hijack("POST", f"/containers/{cid}/attach",
-                         {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(stdin)})
-    waiter = _second(client).raw("POST", f"/containers/{cid}/wait", params={"condition": "next-exit"})
-    client.post(f"/containers/{cid}/start")
-    if tty:
-        resize_on_winch(lambda h, w: client.post(f"/containers/{cid}/resize", {"h": h, "w": w}))
-    try:
-        stream_io(sock, tty, stdin)
-    finally:
-        sock.close()
-    return int(json.loads(waiter.read() or b"{}").get("StatusCode", 0))
+    return attach_and_wait(client, cid, tty, stdin, start=True)

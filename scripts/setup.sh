@@ -46,6 +46,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q -e '.[test]' --config-settings editable_mode=compat
   touch "$stamp"
 fi
+# The CLI and the runtime start with python -S (dockyard/launchers.py): no site scan
+# on every short-lived call. Re-run each time: pip rewrites the wrappers on install.
+.venv/bin/python -m dockyard.launchers .venv/bin >/dev/null
 # Byte-compile now: with PYTHONDONTWRITEBYTECODE set (as in some shells and CI) every
 # CLI call would otherwise recompile the modules it imports.
 .venv/bin/python -m compileall -q -j 0 dockyard >/dev/null

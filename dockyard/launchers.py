@@ -1,0 +1,59 @@
+"""Fast launchers for the short-lived commands (``dockyard`` and ``dockyard-runtime``).
+
+pip's console-script wrappers start the interpreter with ``site``: it scans
+site-packages and runs every ``.pth`` file (setuptools' ``_distutils_hack``, the
+editable-install path), about 6 ms of every call. The CLI and the runtime need
+nothing outside the standard library and this package, so their launchers run
+``python -S`` and put the directory holding ``dockyard`` on ``sys.path`` themselves.
+``dockyardd`` keeps pip's wrapper: it imports third-party packages and starts once.
+
+``python -m dockyard.launchers BINDIR`` rewrites the two wrappers in BINDIR (the
+virtual environment's bin); scripts/setup.sh runs it after ``pip install``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+# console script -> "module:function", as in pyproject.toml [project.scripts]
+LEAN = {
+    "dockyard": "dockyard.cli.main:main",
+    "dockyard-runtime": "dockyard.runtime.cli:main",
+}
+
+_TEMPLATE = """#!{python} -S
+# dockyard fast launcher (dockyard/launchers.py): no site, the package path fixed at install
+import sys
+sys.path.insert(0, {root!r})
+from {module} import {func}
+sys.exit({func}())
+"""
+
+
+def launcher_text(python: str, root: str, target: str) -> str:
+    """The script that runs ``target`` ("module:function") under ``python -S``."""
+    module, func = target.split(":")
+    return _TEMPLATE.format(python=python, root=root, module=module, func=func)
+
+
+def install(bindir: str, python: str | None = None) -> list[str]:
+    """Write the lean launchers into ``bindir`` atomically; returns the paths written."""
+    python = python or os.path.join(os.path.abspath(bindir), "python3")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    written = []
+    for name, target in LEAN.items():
+        path = os.path.join(bindir, name)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(launcher_text(python, root, target))
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, path)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
+        sys.exit("usage: python -m dockyard.launchers BINDIR (a directory)")
+    for p in install(sys.argv[1]):
+        print(f"launcher: {p}")

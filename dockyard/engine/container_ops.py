@@ -39,6 +39,35 @@ class Phases:
         return " ".join(f"{n}={ms:.1f}ms" for n, ms in self.parts)
 
 
+class _Concurrent:
+    """Run ``fn(*args)`` in a thread for the duration of a ``with`` block; leaving the
+    block waits for it and re-raises its error. An error of the block itself wins (it
+    is the first thing that went wrong for the caller); the thread's is then logged."""
+
+    def __init__(self, fn, *args) -> None:
+        self._fn, self._args, self._error = fn, args, None
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"concurrent-{fn.__name__}")
+
+    def _run(self) -> None:
+        try:
+            self._fn(*self._args)
+        except BaseException as e:  # handed to the waiting thread
+            self._error = e
+
+    def __enter__(self) -> "_Concurrent":
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._thread.join()
+        if self._error is not None:
+            if exc is None:
+                raise self._error
+            log.warning("%s failed too: %s", self._fn.__name__, self._error)
+        return False
+
+
 def serialized(method):
     """One lifecycle operation at a time per container (docker holds a container lock
     too): two restarts racing each other would tear down the network the other set up."""
@@ -96,16 +125,18 @@ class OpsMixin:
             with contextlib.suppress(DockyardError):
                 self.sup.call("delete", id=cid, force=True)  # a stale process from a last run
             size, nfile = log_opts(hc["LogConfig"]["Config"])
-            pid = self.sup.call(
-                "create", id=cid, bundle=p.bundle, tty=cfg["Tty"], stdin=cfg["OpenStdin"],
-                stdin_once=cfg["StdinOnce"], exit_file=p.exit,
-                log={"path": p.log, "max_size": size, "max_file": nfile},
-                restart=hc["RestartPolicy"])["pid"]
-            ph.mark("create")
-            undo.callback(self._sup_delete, cid)
-            self._setup_network(rec, netns)
+            # The network (veth, address, port rules, /etc/hosts) is set up while the
+            # supervisor creates the container: both only need the netns, and the init
+            # waits for "start" before it runs anything.
+            with _Concurrent(self._setup_network, rec, netns):
+                pid = self.sup.call(
+                    "create", id=cid, bundle=p.bundle, tty=cfg["Tty"], stdin=cfg["OpenStdin"],
+                    stdin_once=cfg["StdinOnce"], exit_file=p.exit,
+                    log={"path": p.log, "max_size": size, "max_file": nfile},
+                    restart=hc["RestartPolicy"])["pid"]
+                undo.callback(self._sup_delete, cid)
+            ph.mark("create+net")
             self._connect_pending(cid)
-            ph.mark("net")
             # Running before the init is released: a fast exit event must find it running.
             self._set_state(rec, Status="running", Pid=pid, ExitCode=0, Error="",
                             StartedAt=rfc3339nano(), FinishedAt=ZERO_TIME)

@@ -92,3 +92,5 @@ class Engine:
             close = getattr(svc, "close", None)
             if close:
                 close()
+        if "snapshots" in self.__dict__:  # created (cached_property): finish its deletes
+            self.snapshots.close()

@@ -28,6 +28,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 
 from dockyard.errors import AlreadyExists, FailedPrecondition, NotFound
 
@@ -43,6 +44,7 @@ class Snapshotter:
 
     def __init__(self, root: str):
         self.root = root
+        self._reaper = _Reaper()
         for sub in ("c", "a", "tmp"):
             os.makedirs(os.path.join(root, sub), mode=0o700, exist_ok=True)
 
@@ -152,10 +154,12 @@ class Snapshotter:
             return
         if "/c/" in d and self._children(key):
             raise FailedPrecondition(f"snapshot {key} has children")
-        # rename first so a crash mid-delete leaves only junk in tmp/.
+        # rename first so a crash mid-delete leaves only junk in tmp/ (recover() empties
+        # it); the tree itself is deleted in the background: ``rm`` of a container (and
+        # ``run --rm``) need not wait for thousands of unlinks.
         tmp = tempfile.mkdtemp(dir=os.path.join(self.root, "tmp"))
         os.rename(d, os.path.join(tmp, "s"))
-        shutil.rmtree(tmp, ignore_errors=True)
+        self._reaper.discard(tmp)
 
     def _children(self, name: str) -> list[str]:
         out = []
@@ -190,6 +194,10 @@ class Snapshotter:
                     pass
         return total
 
+    def close(self) -> None:
+        """Finish the deletions still queued (daemon stop)."""
+        self._reaper.drain()
+
     def recover(self) -> None:
         """Start-up: drop half-made snapshots (tmp/) and leftover scratch extractions."""
         tmp_root = os.path.join(self.root, "tmp")
@@ -203,3 +211,35 @@ class Snapshotter:
                 key = SCRATCH_PREFIX
             if key.startswith(SCRATCH_PREFIX):
                 shutil.rmtree(d, ignore_errors=True)
+
+
+class _Reaper:
+    """One background thread that deletes directory trees already renamed out of sight.
+    The thread runs while there is work and exits when the queue is empty."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: list[str] = []
+        self._running = False  # a thread owns the queue (set and cleared under _cond)
+
+    def discard(self, path: str) -> None:
+        with self._cond:
+            self._queue.append(path)
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="snapshot-reaper", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._running = False
+                    self._cond.notify_all()
+                    return
+                path = self._queue.pop(0)
+            shutil.rmtree(path, ignore_errors=True)
+
+    def drain(self) -> None:
+        """Wait until every queued tree is gone."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self._running)

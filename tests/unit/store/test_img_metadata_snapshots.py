@@ -86,3 +86,20 @@ def test_recover_drops_scratch_and_half_made(tmp_path):
     s.recover()
     assert not s.exists("extract-dead") and s.exists("container-keep")
     assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_remove_deletes_in_background_and_close_drains(tmp_path):
+    s = Snapshotter(str(tmp_path))
+    for i in range(5):
+        s.prepare(f"ctr{i}", None)
+        for n in range(50):
+            open(os.path.join(s.upper(f"ctr{i}"), f"f{n}"), "w").close()
+    for i in range(5):
+        s.remove(f"ctr{i}")
+        assert not s.exists(f"ctr{i}")  # gone from view at once
+    s.close()
+    assert os.listdir(tmp_path / "tmp") == [] and os.listdir(tmp_path / "a") == []
+    s.prepare("again", None)  # the reaper starts again after it went idle
+    s.remove("again")
+    s.close()
+    assert os.listdir(tmp_path / "tmp") == []

@@ -1,7 +1,8 @@
 """JSON through the C accelerator alone, without importing :mod:`json`.
 
+Shared by the runtime (``dockyard.runtime.jsonio`` re-exports it) and the CLI:
 ``import json`` pulls in :mod:`re` (and with it enum, functools...), about 5 ms
-of a ~50 ms ``dockyard-runtime run``. The C scanner and encoder in ``_json``
+of a ~50 ms ``dockyard-runtime run`` and more of a ``dockyard ps``. The C scanner and encoder in ``_json``
 are what :mod:`json` uses underneath; only error reporting needs the full
 module, so it is imported on the error path.
 """
@@ -55,6 +56,59 @@ _encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ":
                              False, False, True)
 
 
-def dumps(obj) -> str:
-    """Compact-ish JSON (``", "``/``": "`` separators, like json.dumps defaults)."""
-    return "".join(_encode(obj, 0))
+def dumps(obj, indent: int | None = None) -> str:
+    """``json.dumps(obj)`` (``", "``/``": "`` separators, ASCII), or with ``indent``
+    ``json.dumps(obj, indent=indent)`` (docker's ``inspect`` output), byte for byte."""
+    if indent is None:
+        return "".join(_encode(obj, 0))
+    out: list[str] = []
+    _pretty(obj, 0, " " * indent, out)
+    return "".join(out)
+
+
+def _key(k) -> str:
+    if isinstance(k, str):
+        return k
+    if k is True or k is False:
+        return "true" if k else "false"
+    if k is None:
+        return "null"
+    if isinstance(k, (int, float)):
+        return "".join(_encode(k, 0))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(k).__name__}")
+
+
+def _pretty(o, level: int, pad: str, out: list) -> None:
+    """json's indented layout: ``,`` between items, ``": "`` after keys, ``{}``/``[]``
+    for empty containers; leaves go through the C encoder."""
+    if isinstance(o, dict):
+        if not o:
+            out.append("{}")
+            return
+        inner = "\n" + pad * (level + 1)
+        out.append("{")
+        first = True
+        for k, v in o.items():
+            out.append(inner if first else "," + inner)
+            first = False
+            out.append(_encode_str(_key(k)))
+            out.append(": ")
+            _pretty(v, level + 1, pad, out)
+        out.append("\n" + pad * level + "}")
+    elif isinstance(o, (list, tuple)):
+        if not o:
+            out.append("[]")
+            return
+        inner = "\n" + pad * (level + 1)
+        out.append("[")
+        first = True
+        for v in o:
+            out.append(inner if first else "," + inner)
+            first = False
+            _pretty(v, level + 1, pad, out)
+        out.append("\n" + pad * level + "]")
+    else:
+        out.append("".join(_encode(o, 0)))
+
+
+_encode_str = _json.encode_basestring_ascii

@@ -41,6 +41,25 @@ def read_pids(path: str) -> list[int]:
         return []
 
 
+def join_self(fds: list[int]) -> None:
+    """Move the calling (single-threaded) process into the cgroup through the
+    ``tasks`` files a driver's ``join_files()`` opened; close them either way.
+    The error names the cgroup directory."""
+    try:
+        for fd in fds:
+            try:
+                os.write(fd, b"0")
+            except OSError as e:
+                try:
+                    where = os.readlink(f"/proc/self/fd/{fd}")
+                except OSError:
+                    where = None
+                raise OSError(e.errno, f"join cgroup: {e.strerror}", where) from None
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
 def make_dirs(base: str, rel: str, created: list[str], init=None) -> str:
     """mkdir each level of ``rel`` under ``base``; record the new ones in ``created``."""
     path = base

@@ -50,6 +50,12 @@ class V2Manager:
     def apply(self, pid: int) -> None:
         write(os.path.join(self.dir, "cgroup.procs"), pid)
 
+    def join_files(self) -> None:
+        """None: on v2 a thread can only move within its threaded domain, so a
+        process cannot join a new cgroup the cheap way (v1's ``tasks``, see
+        V1Manager.join_files); the runtime uses :meth:`apply` from outside."""
+        return None
+
     def set(self, resources: dict) -> None:
         mem = resources.get("memory") or {}
         limit = mem.get("limit")

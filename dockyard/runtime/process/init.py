@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from dockyard.runtime import syscalls as sc
+from dockyard.runtime.cgroups.base import join_self
 # imported here, in the parent, not lazily in the child: a forked child's imports
 # are lost with it, so a long-lived caller would pay them for every container
 from dockyard.runtime.linux import rootfs, trampoline  # noqa: F401
@@ -59,6 +60,15 @@ def join_namespaces(paths: dict[str, str]) -> None:
             os.close(fd)
 
 
+def _join_cgroup(opts: dict) -> None:
+    """Move ourselves into the container's cgroup first of all (before any
+    namespace, fork or allocation worth accounting), where the parent opened
+    the cgroup files for us (v1; on v2 the parent moves us, before JOINED)."""
+    fds = opts.pop("cgroup_fds", None)
+    if fds:
+        join_self(fds)
+
+
 def intermediate(chan: sync.Channel, config: dict, opts: dict) -> None:
     """I: join/create namespaces, then clone the init as the caller's child."""
     _guard(chan, _intermediate, config, opts)
@@ -69,6 +79,7 @@ def _intermediate(chan: sync.Channel, config: dict, opts: dict) -> None:
     # not dumpable until the container's program is exec'd: nothing in the
     # container may ptrace us or open /proc/<pid>/exe (the host interpreter)
     sys_.prctl(sc.PR_SET_DUMPABLE, 0)
+    _join_cgroup(opts)
     wanted = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}
     join_namespaces({k: v for k, v in wanted.items() if v})
     new = [k for k, v in wanted.items() if not v]
@@ -106,6 +117,7 @@ def direct_init(chan: sync.Channel, config: dict, opts: dict) -> None:
 def _direct_init(chan: sync.Channel, config: dict, opts: dict) -> None:
     sys_ = sc.get()
     sys_.prctl(sc.PR_SET_DUMPABLE, 0)
+    _join_cgroup(opts)
     wanted = {ns["type"]: ns.get("path") for ns in config["linux"].get("namespaces", [])}
     join_namespaces({k: v for k, v in wanted.items() if v and k != "pid"})
     flags = 0
@@ -180,6 +192,7 @@ def _exec_intermediate(chan: sync.Channel, target: int, process: dict, config: d
     # not dumpable until exec: the container cannot ptrace us or open our
     # /proc/<pid>/exe (the host interpreter) while we run runtime code
     sys_.prctl(sc.PR_SET_DUMPABLE, 0)
+    _join_cgroup(opts)
     chan.wait_for(sync.JOINED)
     paths = {}
     for kind, name in NS_FILES.items():

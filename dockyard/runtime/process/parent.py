@@ -61,6 +61,22 @@ def _close_parent_copies(chan: sync.Channel, console, opts: dict) -> None:
     for key in ("trampoline_fd", "fifo_fd"):
         if opts.get(key) is not None:
             os.close(opts[key])
+    for fd in opts.pop("cgroup_fds", None) or ():
+        os.close(fd)
+
+
+def _open_cgroup(cgroup, opts: dict) -> None:
+    """Before the fork: the files through which the child joins its cgroup
+    itself (v1), or nothing, and then :func:`_join` moves it from outside (v2)."""
+    fds = cgroup.join_files()
+    opts["cgroup_fds"] = fds
+    opts["cgroup_self_join"] = fds is not None
+
+
+def _join(cgroup, pid: int, opts: dict) -> None:
+    """Put the forked child in the container's cgroup unless it does so itself."""
+    if not opts.get("cgroup_self_join"):
+        cgroup.apply(pid)
 
 
 def _start(target, opts: dict, args: tuple, before_fork=None) -> tuple[sync.Channel, int]:
@@ -100,20 +116,22 @@ def _fork(target, chan_child: sync.Channel, chan_parent: sync.Channel, stdio, *a
 def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
     """Create the container init; return its host pid once it is READY.
 
-    ``cgroup.apply(pid)`` puts the intermediate in the container's cgroup before
-    it clones the init; ``usermap(pid)`` writes uid/gid maps; ``hooks_cb(pid)``
+    The intermediate (or the directly forked init) is in the container's cgroup
+    before it clones anything: it moves itself in through the files
+    ``cgroup.join_files()`` opened (v1), or we ``cgroup.apply(pid)`` it (v2); ``usermap(pid)`` writes uid/gid maps; ``hooks_cb(pid)``
     runs the runtime-side hooks and returns the state the container-side hooks
     get.
     """
     def open_fifo() -> None:
         # O_PATH: opening it does not count as a writer; the init re-opens it via /proc
         opts["fifo_fd"] = os.open(opts["fifo"], os.O_PATH | os.O_CLOEXEC)
+        _open_cgroup(cgroup, opts)
     if _can_fork_directly(config):
         return _spawn_direct(config, opts, cgroup, hooks_cb, open_fifo)
     parent, ipid = _start(child.intermediate, opts, (config, opts), open_fifo)
     init_pid = 0
     try:
-        cgroup.apply(ipid)
+        _join(cgroup, ipid, opts)
         parent.send(sync.JOINED)
         msg = parent.wait_any()
         if msg["type"] == sync.USERMAP:
@@ -167,7 +185,7 @@ def _spawn_direct(config: dict, opts: dict, cgroup, hooks_cb, before_fork) -> in
         sys_.setns(own, sc.CLONE_NEWPID, "/proc/self/ns/pid")  # our next child is ours again
         os.close(own)
     try:
-        cgroup.apply(pid)
+        _join(cgroup, pid, opts)
         parent.send(sync.JOINED)
         msg = parent.wait_any()
         if msg["type"] == sync.HOOKS:
@@ -189,10 +207,11 @@ def spawn_exec(target: int, process: dict, config: dict, opts: dict, cgroup) -> 
     Returns once the process has exec'd (the channel reaches end-of-file), or
     raises the error it reported.
     """
-    parent, ipid = _start(child.exec_intermediate, opts, (target, process, config, opts))
+    parent, ipid = _start(child.exec_intermediate, opts, (target, process, config, opts),
+                          lambda: _open_cgroup(cgroup, opts))
     pid = 0
     try:
-        cgroup.apply(ipid)
+        _join(cgroup, ipid, opts)
         parent.send(sync.JOINED)
         pid = parent.wait_for(sync.PID)["pid"]
         _reap(ipid)

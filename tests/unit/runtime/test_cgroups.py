@@ -121,3 +121,65 @@ def test_v1_destroy_keeps_shared_parent(v1root):
     assert (v1root / "memory" / "dockyard").exists()  # b still lives there
     b.destroy()
     assert not (v1root / "memory" / "dockyard").exists()
+
+
+def test_v1_join_files_let_the_child_move_itself(v1root):
+    """v1: the child writes "0" (itself) to each hierarchy's ``tasks`` through
+    fds the runtime opened (no global lock, unlike cgroup.procs of another pid)."""
+    from dockyard.runtime.cgroups.base import join_self
+    m = V1Manager("/dockyard/c1", str(v1root))
+    m.create()
+    dirs = sorted(set(m.dirs.values()))
+    for d in dirs:  # a fake tree has no kernel-made files
+        open(os.path.join(d, "tasks"), "w").close()
+    fds = m.join_files()
+    assert len(fds) == len(dirs) == 8
+    join_self(fds)
+    for d in dirs:
+        assert read(os.path.join(d, "tasks")) == "0"
+    for fd in fds:  # join_self closed them
+        with pytest.raises(OSError):
+            os.fstat(fd)
+
+
+def test_v1_join_files_missing_file_closes_what_was_opened(v1root):
+    m = V1Manager("/dockyard/c1", str(v1root))
+    m.create()
+    first = sorted(set(m.dirs.values()))[0]
+    open(os.path.join(first, "tasks"), "w").close()  # only the first one exists
+    before = set(os.listdir("/proc/self/fd"))
+    with pytest.raises(OSError) as info:
+        m.join_files()
+    assert info.value.filename.endswith("/tasks")
+    assert set(os.listdir("/proc/self/fd")) == before
+
+
+def test_join_self_error_names_the_cgroup(tmp_path):
+    from dockyard.runtime.cgroups.base import join_self
+    fd = os.open(tmp_path / "tasks", os.O_RDONLY | os.O_CREAT)  # a write fails: EBADF
+    with pytest.raises(OSError) as info:
+        join_self([fd])
+    assert "join cgroup" in str(info.value) and info.value.filename.endswith("tasks")
+
+
+def test_v2_has_no_self_join(v2root):
+    assert V2Manager("/dockyard/c1", str(v2root)).join_files() is None
+
+
+def test_parent_applies_only_without_self_join():
+    from dockyard.runtime.process import parent
+
+    class Recorder:
+        def __init__(self, files):
+            self.files, self.applied = files, []
+
+        def join_files(self):
+            return self.files
+
+        def apply(self, pid):
+            self.applied.append(pid)
+    for files, applied in ((None, [7]), ([], [])):
+        cg, opts = Recorder(files), {}
+        parent._open_cgroup(cg, opts)
+        parent._join(cg, 7, opts)
+        assert cg.applied == applied

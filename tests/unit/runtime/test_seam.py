@@ -148,13 +148,15 @@ def test_direct_init_namespaces_then_cgroup_after_join(fake, monkeypatch):
     """The no-intermediate path: pid ns already ours (the parent forked us into it)."""
     became = []
     monkeypatch.setattr(init, "container_init", lambda chan, config, opts: became.append(1))
+    monkeypatch.setattr(init, "join_self", lambda fds: fake.calls.append(("join", fds)))
     config = {"linux": {"namespaces": [{"type": t} for t in
                                        ("pid", "mount", "network", "cgroup", "ipc")]}}
     chan = FakeChannel([{"type": sync.JOINED}])
-    init._direct_init(chan, config, {})
+    init._direct_init(chan, config, {"cgroup_fds": [11, 12]})
     assert fake.calls[0] == ("prctl", sc.PR_SET_DUMPABLE, 0)
-    assert fake.calls[1] == ("unshare", sc.CLONE_NEWNS | sc.CLONE_NEWNET | sc.CLONE_NEWIPC)
-    assert fake.calls[2] == ("unshare", sc.CLONE_NEWCGROUP)
+    assert fake.calls[1] == ("join", [11, 12])  # in our cgroup before anything else
+    assert fake.calls[2] == ("unshare", sc.CLONE_NEWNS | sc.CLONE_NEWNET | sc.CLONE_NEWIPC)
+    assert fake.calls[3] == ("unshare", sc.CLONE_NEWCGROUP)
     assert not chan.incoming and became == [1]
 
 

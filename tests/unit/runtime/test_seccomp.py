@@ -61,3 +61,45 @@ def test_default_profile_clone_and_socket_rules():
 
 def test_default_profile_compiles():
     seccomp.Filter(default_profile())  # libseccomp accepts every rule
+
+
+def test_program_is_libseccomp_bpf_loaded_by_one_prctl():
+    """The BPF is generated once (in the runtime) and loaded in the child with
+    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &sock_fprog)."""
+    import ctypes
+
+    from dockyard.runtime import syscalls as sc
+    prog = seccomp.Program.compile(default_profile())
+    assert len(prog.bpf) % 8 == 0 and len(prog.bpf) > 8 * 50
+    # the program ends in the default action (EPERM) after docker's allow list
+    assert prog.bpf == seccomp.Program.compile(default_profile()).bpf  # deterministic
+
+    calls = []
+
+    class Fake:
+        def prctl(self, *args):
+            calls.append(args)
+    previous = sc.use(Fake())
+    try:
+        prog.load()
+    finally:
+        sc.use(previous)
+    (option, mode, addr), = calls
+    assert (option, mode) == (sc.PR_SET_SECCOMP, sc.SECCOMP_MODE_FILTER)
+    fprog = seccomp._SockFprog.from_address(addr)
+    assert fprog.len == len(prog.bpf) // 8
+    assert ctypes.string_at(fprog.filter, len(prog.bpf)) == prog.bpf
+
+
+def test_program_refuses_a_truncated_program():
+    with pytest.raises(ValueError):
+        seccomp.Program(b"\0" * 12)
+    with pytest.raises(ValueError):
+        seccomp.Program(b"")
+
+
+def test_compiled_programs_are_cached_per_profile():
+    from dockyard.runtime.process import setup
+    a = setup._filter_for(default_profile())
+    assert setup._filter_for(default_profile()) is a
+    assert setup._filter_for(default_profile([])) is not a  # another profile, another key

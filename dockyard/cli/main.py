@@ -6,12 +6,21 @@ does, by raising ``CommandError(…, 125)``).
 """
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import sys
 
 from dockyard.cli.commands import ALIASES, COMMANDS
+from dockyard.cli.flags import Parser
+
+# Start-up is most of a short command's time, so the hot paths (ps, run, create, start,
+# stop, rm, images, inspect, exec, logs, version) import only builtins and this package:
+# no argparse (cli/flags.py parses), socket (_socket), json (jsonlite), re, enum,
+# typing or signal. tests/unit/cli/test_lean_imports.py keeps it that way.
+
+
+def _module(name: str):
+    __import__(name)
+    return sys.modules[name]
 
 
 class CommandError(Exception):
@@ -27,7 +36,7 @@ def _usage() -> str:
              "A Docker-compatible container engine", "", "Commands:"]
     for verb in sorted(COMMANDS):
         try:
-            helptext = importlib.import_module(COMMANDS[verb]).HELP
+            helptext = _module(COMMANDS[verb]).HELP
         except Exception:
             helptext = ""
         lines.append(f"  {verb:<10} {helptext}")
@@ -76,10 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dockyard: '{rest[0]}' is not a dockyard command.\nSee 'dockyard --help'",
               file=sys.stderr)
         return 1
-    mod = importlib.import_module(COMMANDS[verb])
-    parser = argparse.ArgumentParser(prog=f"dockyard {verb}", description=mod.HELP)
+    mod = _module(COMMANDS[verb])
+    parser = Parser(prog=f"dockyard {verb}", description=mod.HELP)
     mod.configure(parser)
-    args = parser.parse_args(rest[1:])
+    try:
+        args = parser.parse_args(rest[1:])
+    except SystemExit as e:  # --help (0) or a bad command line (docker's 125, or 1)
+        return e.code
     return run_command(mod, args, opts)
 
 

@@ -10,13 +10,11 @@ TYPE_CHECKING = False  # typing costs ~25 ms of import on every CLI call
 if TYPE_CHECKING:
     from typing import Any, Iterator
 
-import json
+import _socket
 import os
-import socket
 import sys
-import time
 
-from dockyard import errors
+from dockyard import errors, jsonlite
 from dockyard.client.transport import Connection, ProtocolError, Response
 
 API_VERSION = "1.43"
@@ -65,6 +63,7 @@ class Client:
         self.autostart = autostart
         self._conn: Connection | None = None
         self._started = False
+        self._answered = False  # the daemon has answered a request of this client
 
     # -- connection ------------------------------------------------------
     def _connection(self) -> Connection:
@@ -108,13 +107,14 @@ class Client:
         log = open(os.path.join(data_root, "daemon.log"), "ab")
         cmd = [sys.executable, "-m", "dockyard.daemon", "--host", self.host]
         import subprocess
+        import time
         subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                          start_new_session=True, close_fds=True)
         log.close()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
                 s.connect(self.socket_path)
                 s.close()
                 return
@@ -127,14 +127,15 @@ class Client:
                 body=None, headers: dict | None = None) -> Response:
         headers = dict(headers or {})
         if json_body is not None:
-            body = json.dumps(json_body).encode()
+            body = jsonlite.dumps(json_body).encode()
             headers.setdefault("Content-Type", "application/json")
         resp = self._send(method, path, params, body, headers)
+        self._answered = True
         if resp.status >= 400:
             raw = resp.read()
             self._release(resp)
             try:
-                msg = json.loads(raw).get("message", "")
+                msg = jsonlite.loads(raw).get("message", "")
             except (ValueError, AttributeError):
                 msg = raw.decode(errors="replace").strip()
             raise error_for(resp.status, msg or f"HTTP {resp.status}")
@@ -205,10 +206,10 @@ class Client:
         url = f"/v{API_VERSION}{path}"
         if params:
             url += "?" + urlencode({k: v for k, v in params.items() if v is not None})
-        body = b"" if json_body is None else json.dumps(json_body).encode()
-        self._connection()  # resolve autostart through a normal request first
-        self.get("/_ping")
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        body = b"" if json_body is None else jsonlite.dumps(json_body).encode()
+        if not self._answered:  # resolve autostart through a normal request first
+            self.get("/_ping")
+        s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         s.connect(self.socket_path)
         head = (f"{method} {url} HTTP/1.1\r\nHost: dockyard\r\nConnection: Upgrade\r\n"
                 f"Upgrade: tcp\r\nContent-Type: application/json\r\n"
@@ -227,12 +228,12 @@ class Client:
 
 def _json_loads(data: bytes):
     try:
-        return json.loads(data)
+        return jsonlite.loads(data)
     except ValueError:
         raise errors.DockyardError(f"daemon sent invalid JSON: {data[:200]!r}") from None
 
 
-def _read_head(s: socket.socket) -> tuple[int, bytes]:
+def _read_head(s: _socket.socket) -> tuple[int, bytes]:
     buf = b""
     while b"\r\n\r\n" not in buf:
         chunk = s.recv(4096)
@@ -244,7 +245,7 @@ def _read_head(s: socket.socket) -> tuple[int, bytes]:
     return status, rest
 
 
-def _error_text(extra: bytes, s: socket.socket) -> str:
+def _error_text(extra: bytes, s: _socket.socket) -> str:
     data = extra
     s.settimeout(2)
     try:
@@ -253,7 +254,7 @@ def _error_text(extra: bytes, s: socket.socket) -> str:
     except OSError:
         pass
     try:
-        return json.loads(data).get("message", "")
+        return jsonlite.loads(data).get("message", "")
     except ValueError:
         return data.decode(errors="replace")
 
@@ -261,7 +262,7 @@ def _error_text(extra: bytes, s: socket.socket) -> str:
 class HijackedSocket:
     """The upgraded socket, with bytes that arrived with the response head first."""
 
-    def __init__(self, sock: socket.socket, pending: bytes):
+    def __init__(self, sock: _socket.socket, pending: bytes):
         self.sock, self.pending = sock, pending
 
     def recv(self, n: int = 65536) -> bytes:
@@ -278,7 +279,7 @@ class HijackedSocket:
 
     def shutdown_write(self) -> None:
         try:
-            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.shutdown(_socket.SHUT_WR)
         except OSError:
             pass
 

@@ -1,12 +1,19 @@
-"""Client side of attach/exec streams: demultiplex output, pump stdin, raw TTY, resize."""
+"""Client side of attach/exec streams: demultiplex output, pump stdin, raw TTY, resize.
+
+Only builtins at import time: ``run --rm``/``start -a`` without a TTY pass through
+here on every call, so signals go through ``_signal`` (``signal`` imports enum),
+frame headers are decoded by hand (no struct) and ``threading`` is imported only
+when stdin is pumped.
+"""
 from __future__ import annotations
 
+import _signal
 import os
-import signal
-import socket
-import struct
 import sys
-import threading
+
+# the signals docker's --sig-proxy forwards, by number (signal.Signals would need enum)
+_PROXIED = {_signal.SIGINT: "SIGINT", _signal.SIGTERM: "SIGTERM", _signal.SIGHUP: "SIGHUP",
+            _signal.SIGQUIT: "SIGQUIT"}
 
 
 def terminal_size() -> tuple[int, int] | None:
@@ -27,16 +34,19 @@ def resize_on_winch(resize) -> None:
             except Exception:
                 pass
     send()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGWINCH, send)
+    try:
+        _signal.signal(_signal.SIGWINCH, send)
+    except ValueError:
+        pass  # not the main thread (an embedding caller): no resize on change
 
 
 def proxy_signals(kill) -> None:
     """docker's --sig-proxy: SIGINT/SIGTERM/SIGHUP/SIGQUIT go to the container."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-        signal.signal(sig, lambda n, _f: _quiet(kill, signal.Signals(n).name))
+    try:
+        for sig in _PROXIED:
+            _signal.signal(sig, lambda n, _f: _quiet(kill, _PROXIED[n]))
+    except ValueError:
+        pass  # signal handlers can only be set from the main thread
 
 
 def _quiet(fn, *a) -> None:
@@ -49,7 +59,7 @@ def _quiet(fn, *a) -> None:
 def attach_and_wait(client, cid: str, tty: bool, stdin: bool, start: bool = False) -> int:
     """Attach to ``cid`` (then start it, for ``start -a``), relay its streams until it
     exits, and return its exit status (``attach`` and ``start -a``)."""
-    import json
+    from dockyard import jsonlite
     from dockyard.cli.commands.run import _second
     sock = client.hijack("POST", f"/containers/{cid}/attach",
                          {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(stdin)})
@@ -62,14 +72,15 @@ def attach_and_wait(client, cid: str, tty: bool, stdin: bool, start: bool = Fals
         stream_io(sock, tty, stdin)
     finally:
         sock.close()
-    return int(json.loads(waiter.read() or b"{}").get("StatusCode", 0))
+    return int(jsonlite.loads(waiter.read() or b"{}").get("StatusCode", 0))
 
 
-def stream_io(sock: socket.socket, tty: bool, stdin: bool) -> None:
+def stream_io(sock, tty: bool, stdin: bool) -> None:
     """Copy the container's output to ours until the stream ends; our stdin to it."""
     restore = _raw_mode() if tty and stdin else None
     try:
         if stdin:
+            import threading
             threading.Thread(target=_pump, args=(sock,), daemon=True).start()
         if tty:
             _copy_raw(sock)
@@ -80,7 +91,7 @@ def stream_io(sock: socket.socket, tty: bool, stdin: bool) -> None:
             restore()
 
 
-def _pump(sock: socket.socket) -> None:
+def _pump(sock) -> None:
     fd = sys.stdin.fileno()
     try:
         while True:
@@ -92,12 +103,13 @@ def _pump(sock: socket.socket) -> None:
         if half_close:
             half_close()
         else:
-            sock.shutdown(socket.SHUT_WR)
+            import _socket
+            sock.shutdown(_socket.SHUT_WR)
     except OSError:
         pass
 
 
-def _copy_raw(sock: socket.socket) -> None:
+def _copy_raw(sock) -> None:
     out = sys.stdout.buffer
     while True:
         data = sock.recv(65536)
@@ -107,7 +119,7 @@ def _copy_raw(sock: socket.socket) -> None:
         out.flush()
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+def _recv_exact(sock, n: int) -> bytes:
     buf = b""
     while len(buf) < n:
         chunk = sock.recv(n - len(buf))
@@ -117,13 +129,13 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return buf
 
 
-def _demux(sock: socket.socket) -> None:
+def _demux(sock) -> None:
     outs = {1: sys.stdout.buffer, 2: sys.stderr.buffer, 0: sys.stdout.buffer}
     while True:
         hdr = _recv_exact(sock, 8)
         if len(hdr) < 8:
             return
-        stream, n = struct.unpack(">BxxxL", hdr)
+        stream, n = hdr[0], int.from_bytes(hdr[4:8], "big")
         data = _recv_exact(sock, n)
         f = outs.get(stream, sys.stdout.buffer)
         f.write(data)
@@ -149,7 +161,7 @@ def demux_bytes(chunks, out=None, err=None) -> None:
     for chunk in chunks:
         buf += chunk
         while len(buf) >= 8:
-            stream, n = struct.unpack(">BxxxL", buf[:8])
+            stream, n = buf[0], int.from_bytes(buf[4:8], "big")
             if len(buf) < 8 + n:
                 break
             (err if stream == 2 else out).write(buf[8:8 + n])

@@ -4,10 +4,9 @@ Bad values raise CommandError with docker's text and status 125.
 """
 from __future__ import annotations
 
-import argparse
 import os
-import re
-import shlex
+
+from dockyard.cli.flags import REMAINDER
 
 
 def _bad(flag: str, value: str, why: str):
@@ -16,7 +15,7 @@ def _bad(flag: str, value: str, why: str):
                         "See 'dockyard run --help'.", 125)
 
 
-def add_options(p: argparse.ArgumentParser) -> None:
+def add_options(p) -> None:
     # docker's -h is --hostname; --help stays
     p.conflict_handler = p._optionals.conflict_handler = "resolve"
     a = p.add_argument
@@ -70,33 +69,53 @@ def add_options(p: argparse.ArgumentParser) -> None:
       help="Pull image before running")
     a("-q", "--quiet", action="store_true", help="Suppress the pull output")
     a("image", metavar="IMAGE")
-    a("command", nargs=argparse.REMAINDER, metavar="COMMAND")
+    a("command", nargs=REMAINDER, metavar="COMMAND")
 
 
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$", re.I)
 _MULT = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4, "p": 1024 ** 5}
+_UNITS = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 6e10, "h": 3.6e12}
+
+
+def _number(v: str, i: int) -> int:
+    """End of the decimal number (``12`` or ``1.5``) starting at ``v[i]``; ``i`` if none."""
+    j = i
+    while j < len(v) and v[j] in "0123456789":
+        j += 1
+    if j == i:
+        return i
+    if j + 1 < len(v) and v[j] == "." and v[j + 1] in "0123456789":
+        j += 1
+        while j < len(v) and v[j] in "0123456789":
+            j += 1
+    return j
 
 
 def ram_size(flag: str, v: str) -> int:
-    """docker's units.RAMInBytes: 512m, 1g, 1024 (binary units)."""
-    m = _SIZE.match(v.strip())
-    if not m:
+    """docker's units.RAMInBytes: 512m, 1g, 1024, 1.5GiB (binary units, any case)."""
+    s = v.strip()
+    end = _number(s, 0)
+    unit = s[end:].lstrip().lower()
+    if unit.endswith("ib"):
+        unit = unit[:-2]
+    elif unit.endswith("b"):
+        unit = unit[:-1]
+    if end == 0 or unit not in _MULT:
         raise _bad(flag, v, f"invalid size: '{v}'")
-    return int(float(m.group(1)) * _MULT[m.group(2).lower()])
+    return int(float(s[:end]) * _MULT[unit])
 
 
 def duration_ns(flag: str, v: str | None) -> int:
+    """Go's time.ParseDuration for unsigned values: ``1h30m``, ``500ms``, ``1.5s``."""
     if not v:
         return 0
     total, pos = 0.0, 0
-    for m in re.finditer(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", v):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 6e10,
-                                      "h": 3.6e12}[m.group(2)]
-        pos = m.end()
-    if pos != len(v) or not v:
-        raise _bad(flag, v, f"time: invalid duration \"{v}\"")
+    while pos < len(v):
+        end = _number(v, pos)
+        unit = v[end:end + 2] if v[end:end + 2] in ("ns", "us", "ms") else v[end:end + 1]
+        if end == pos or unit not in _UNITS:
+            raise _bad(flag, v, f"time: invalid duration \"{v}\"")
+        total += float(v[pos:end]) * _UNITS[unit]
+        pos = end + len(unit)
     return int(total)
 
 
@@ -236,4 +255,5 @@ def healthcheck(args) -> dict | None:
 
 
 def quote_cmd(cmd: list[str]) -> str:
+    import shlex
     return " ".join(shlex.quote(c) for c in cmd)

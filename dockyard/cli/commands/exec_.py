@@ -1,7 +1,7 @@
 """dockyard exec: run a command in a running container."""
 from __future__ import annotations
 
-import argparse
+from dockyard.cli.flags import REMAINDER
 
 HELP = "Execute a command in a running container"
 
@@ -15,7 +15,7 @@ def configure(p) -> None:
     p.add_argument("-w", "--workdir", help="Working directory inside the container")
     p.add_argument("--privileged", action="store_true", help="Give extended privileges to the command")
     p.add_argument("container", metavar="CONTAINER")
-    p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
+    p.add_argument("command", nargs=REMAINDER, metavar="COMMAND")
 
 
 def run(args, client) -> int:

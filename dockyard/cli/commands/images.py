@@ -17,7 +17,7 @@ def configure(p) -> None:
 
 def filters_param(items: list[str], extra: dict | None = None) -> dict | None:
     """``-f k=v`` flags as the API's ``filters`` query parameter (None when empty)."""
-    import json
+    from dockyard import jsonlite
     from dockyard.cli.main import CommandError
     out: dict[str, list[str]] = dict(extra or {})
     for item in items:
@@ -25,7 +25,7 @@ def filters_param(items: list[str], extra: dict | None = None) -> dict | None:
         if not sep:
             raise CommandError(f'invalid argument "{item}" for "-f, --filter" flag: bad format of filter (expected name=value)')
         out.setdefault(key, []).append(value)
-    return {"filters": json.dumps(out)} if out else None
+    return {"filters": jsonlite.dumps(out)} if out else None
 
 
 def _split(name: str) -> tuple[str, str | None]:

@@ -24,7 +24,6 @@ def find(client, name: str, kind: str | None, size: bool = False):
 
 
 def run(args, client) -> int:
-    import json
     import sys
     from dockyard import errors
     out, failed = [], 0
@@ -39,5 +38,6 @@ def run(args, client) -> int:
         for obj in out:
             print(format_template(args.format, obj))
     else:
-        print(json.dumps(out, indent=4))
+        from dockyard import jsonlite
+        print(jsonlite.dumps(out, indent=4))
     return failed

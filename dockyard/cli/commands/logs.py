@@ -16,13 +16,14 @@ def configure(p) -> None:
 
 def _when(v: str | None) -> str | None:
     """docker's --since forms: unix seconds, RFC 3339, or a duration ago (10s, 5m, 1h)."""
-    import re
-    import time
     if not v:
         return None
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)(s|m|h)", v)
-    if m:
-        secs = float(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2)]
+    num, unit = v[:-1], v[-1:]
+    whole, dot, frac = num.partition(".")
+    if unit in ("s", "m", "h") and whole.isdigit() and whole.isascii() and \
+            (not dot or frac.isdigit() and frac.isascii()):
+        import time
+        secs = float(num) * {"s": 1, "m": 60, "h": 3600}[unit]
         return f"{time.time() - secs:.9f}"
     return v
 

@@ -17,7 +17,6 @@ def configure(p) -> None:
 
 
 def run(args, client) -> int:
-    import json
     filters: dict = {}
     for f in args.filter:
         k, _, v = f.partition("=")
@@ -25,7 +24,8 @@ def run(args, client) -> int:
     limit = 1 if args.latest else args.last
     params = {"all": int(args.all or limit > 0), "limit": limit if limit > 0 else None}
     if filters:
-        params["filters"] = json.dumps(filters)
+        from dockyard import jsonlite
+        params["filters"] = jsonlite.dumps(filters)
     rows = client.get("/containers/json", {k: v for k, v in params.items() if v is not None})
     if args.quiet:
         print("\n".join(r["Id"] if args.no_trunc else r["Id"][:12] for r in rows))

@@ -42,7 +42,7 @@ def _start(client, cid: str, args) -> None:
 
 
 def _run_attached(client, cid: str, args) -> int:
-    import json
+    from dockyard import jsonlite
     from dockyard.cli.commands._attach import proxy_signals, resize_on_winch, stream_io
     params = {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(args.interactive)}
     sock = client.hijack("POST", f"/containers/{cid}/attach", params)
@@ -58,7 +58,7 @@ def _run_attached(client, cid: str, args) -> int:
         stream_io(sock, args.tty, args.interactive)
     finally:
         sock.close()
-    out = json.loads(waiter.read() or b"{}")
+    out = jsonlite.loads(waiter.read() or b"{}")
     if out.get("Error"):
         import sys
         print(f"dockyard: {out['Error'].get('Message')}", file=sys.stderr)

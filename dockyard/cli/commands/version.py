@@ -1,7 +1,7 @@
 """dockyard version: client and server versions."""
 from __future__ import annotations
 
-import platform
+import sys
 
 HELP = "Show the dockyard version information"
 
@@ -21,7 +21,7 @@ def run(args, client) -> int:
                                             "Server": server}))
         return 0
     print(f"Client:\n Version:           {__version__}\n API version:       {API_VERSION}\n"
-          f" Python version:    {platform.python_version()}\n OS/Arch:           linux/{server.get('Arch')}\n")
+          f" Python version:    {sys.version.split()[0]}\n OS/Arch:           linux/{server.get('Arch')}\n")
     print(f"Server: dockyard\n Engine:\n  Version:          {server['Version']}\n"
           f"  API version:      {server['ApiVersion']} (minimum version {server['MinAPIVersion']})\n"
           f"  OS/Arch:          {server['Os']}/{server['Arch']}\n"

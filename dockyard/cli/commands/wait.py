@@ -9,14 +9,14 @@ def configure(p) -> None:
 
 
 def run(args, client) -> int:
-    import json
+    from dockyard import jsonlite
     from dockyard.cli.commands._multi import each
 
     def one(c):
         resp = client.raw("POST", f"/containers/{c}/wait", params={"condition": "not-running"})
         if resp.status >= 400:
             from dockyard import errors
-            msg = json.loads(resp.read() or b"{}").get("message", "")
+            msg = jsonlite.loads(resp.read() or b"{}").get("message", "")
             raise (errors.NotFound if resp.status == 404 else errors.DockyardError)(msg)
-        return json.loads(resp.read())["StatusCode"]
+        return jsonlite.loads(resp.read())["StatusCode"]
     return each(args.containers, one)

@@ -10,7 +10,10 @@ status is one plain line, so logs stay short and readable.
 from __future__ import annotations
 
 import sys
-from typing import Iterable, TextIO
+
+TYPE_CHECKING = False  # typing costs milliseconds of every pull/push/build start-up
+if TYPE_CHECKING:
+    from typing import Iterable, TextIO
 
 _UNITS = ("B", "kB", "MB", "GB", "TB")
 

@@ -55,7 +55,7 @@ def _context(args):
 
 
 def run(args, client) -> int:
-    import json
+    from dockyard import jsonlite
     from dockyard.cli.main import CommandError
     try:
         body, dockerfile = _context(args)
@@ -65,8 +65,8 @@ def run(args, client) -> int:
         raise CommandError(str(e), 1) from None
     params = {"t": args.tag or None, "dockerfile": dockerfile, "q": "1" if args.quiet else None,
               "nocache": "1" if args.no_cache else None, "target": args.target,
-              "buildargs": json.dumps(buildargs) if buildargs else None,
-              "labels": json.dumps(labels) if labels else None, "pull": "1" if args.pull else None,
+              "buildargs": jsonlite.dumps(buildargs) if buildargs else None,
+              "labels": jsonlite.dumps(labels) if labels else None, "pull": "1" if args.pull else None,
               "networkmode": args.network, "forcerm": "1" if args.force_rm else None,
               "explaincache": "1" if args.explain_cache else None}
     headers = {"Content-Type": "application/x-tar"}

@@ -39,7 +39,7 @@ def run(args, client) -> int:
 
 
 def prune(args, client) -> int:
-    import json
+    from dockyard import jsonlite
     import sys
     from dockyard.cli.output import human_size
     if not args.force:
@@ -52,7 +52,7 @@ def prune(args, client) -> int:
     for f in args.filter:
         k, _, v = f.partition("=")
         filters.setdefault(k, []).append(v)
-    out = client.post("/containers/prune", {"filters": json.dumps(filters)} if filters else None)
+    out = client.post("/containers/prune", {"filters": jsonlite.dumps(filters)} if filters else None)
     if out.get("ContainersDeleted"):
         print("Deleted Containers:")
         print("\n".join(out["ContainersDeleted"]))

@@ -35,7 +35,7 @@ def run(args, client) -> int:
 
 def _stat(client, cid: str, path: str) -> dict | None:
     import base64
-    import json
+    from dockyard import jsonlite
     resp = client.raw("HEAD", f"/containers/{cid}/archive", params={"path": path})
     resp.read()
     if resp.status == 404:
@@ -44,7 +44,7 @@ def _stat(client, cid: str, path: str) -> dict | None:
         from dockyard.cli.main import CommandError
         raise CommandError(f"Error response from daemon: {resp.reason}", 1)
     hdr = resp.getheader("X-Docker-Container-Path-Stat")
-    return json.loads(base64.b64decode(hdr)) if hdr else {}
+    return jsonlite.loads(base64.b64decode(hdr)) if hdr else {}
 
 
 def _from(client, cid: str, src: str, dst: str) -> int:
@@ -55,8 +55,8 @@ def _from(client, cid: str, src: str, dst: str) -> int:
     from dockyard.cli.main import CommandError
     resp = client.raw("GET", f"/containers/{cid}/archive", params={"path": src})
     if resp.status >= 400:
-        import json
-        msg = json.loads(resp.read() or b"{}").get("message", resp.reason)
+        from dockyard import jsonlite
+        msg = jsonlite.loads(resp.read() or b"{}").get("message", resp.reason)
         raise CommandError(f"Error response from daemon: {msg}", 1)
     if dst == "-":
         while chunk := resp.read(65536):
@@ -104,7 +104,7 @@ def _to(client, src: str, cid: str, dst: str) -> int:
                       headers={"Content-Type": "application/x-tar"})
     out = resp.read()
     if resp.status >= 400:
-        import json
-        msg = json.loads(out or b"{}").get("message", resp.reason)
+        from dockyard import jsonlite
+        msg = jsonlite.loads(out or b"{}").get("message", resp.reason)
         raise CommandError(f"Error response from daemon: {msg}", 1)
     return 0

@@ -12,7 +12,7 @@ def configure(p) -> None:
 
 
 def run(args, client) -> int:
-    import json
+    from dockyard import jsonlite
     import time
     from dockyard.cli.commands.logs import _when
     filters: dict = {}
@@ -20,7 +20,7 @@ def run(args, client) -> int:
         k, _, v = f.partition("=")
         filters.setdefault(k, []).append(v)
     params = {"since": _when(args.since), "until": _when(args.until),
-              "filters": json.dumps(filters) if filters else None}
+              "filters": jsonlite.dumps(filters) if filters else None}
     for ev in client.stream("GET", "/events", {k: v for k, v in params.items() if v}):
         if args.format:
             from dockyard.cli.output import format_template

@@ -16,9 +16,9 @@ def run(args, client) -> int:
         raise CommandError("cowardly refusing to save to a terminal. Use the -o flag or redirect", 1)
     resp = client.raw("GET", f"/containers/{args.container}/export")
     if resp.status >= 400:
-        import json
+        from dockyard import jsonlite
         raise CommandError("Error response from daemon: " +
-                           json.loads(resp.read() or b"{}").get("message", resp.reason), 1)
+                           jsonlite.loads(resp.read() or b"{}").get("message", resp.reason), 1)
     out = open(args.output, "wb") if args.output else sys.stdout.buffer
     try:
         while chunk := resp.read(1 << 16):

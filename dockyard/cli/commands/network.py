@@ -109,8 +109,8 @@ def _row(net: dict, no_trunc: bool) -> dict:
 
 
 def _json(obj) -> str:
-    import json
-    return json.dumps(obj)
+    from dockyard import jsonlite
+    return jsonlite.dumps(obj)
 
 
 def _inspect(args, client) -> int:

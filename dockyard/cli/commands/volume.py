@@ -49,10 +49,10 @@ def _create(args, client) -> int:
 
 
 def _ls(args, client) -> int:
-    import json
+    from dockyard import jsonlite
     from dockyard.cli.output import format_rows, table
     f = _filters(args.filter)
-    vols = client.get("/volumes", {"filters": json.dumps(f)} if f else None)["Volumes"] or []
+    vols = client.get("/volumes", {"filters": jsonlite.dumps(f)} if f else None)["Volumes"] or []
     if args.quiet:
         print("\n".join(v["Name"] for v in vols))
     elif args.format:
@@ -63,7 +63,7 @@ def _ls(args, client) -> int:
 
 
 def _inspect(args, client) -> int:
-    import json
+    from dockyard import jsonlite
     import sys
     from dockyard import errors
     out, failed = [], 0
@@ -78,7 +78,7 @@ def _inspect(args, client) -> int:
         for v in out:
             print(format_template(args.format, v))
     else:
-        print(json.dumps(out, indent=4))
+        print(jsonlite.dumps(out, indent=4))
     return failed
 
 
@@ -89,7 +89,7 @@ def _rm(args, client) -> int:
 
 
 def _prune(args, client) -> int:
-    import json
+    from dockyard import jsonlite
     import sys
     from dockyard.cli.output import human_size
     if not args.force:
@@ -101,7 +101,7 @@ def _prune(args, client) -> int:
     f = _filters(args.filter)
     if args.all:
         f["all"] = ["true"]
-    out = client.post("/volumes/prune", {"filters": json.dumps(f)} if f else None)
+    out = client.post("/volumes/prune", {"filters": jsonlite.dumps(f)} if f else None)
     if out.get("VolumesDeleted"):
         print("Deleted Volumes:")
         print("\n".join(out["VolumesDeleted"]))

@@ -61,17 +61,38 @@ def join_self(fds: list[int]) -> None:
 
 
 def make_dirs(base: str, rel: str, created: list[str], init=None) -> str:
-    """mkdir each level of ``rel`` under ``base``; record the new ones in ``created``."""
-    path = base
-    for part in [p for p in rel.split("/") if p]:
-        path = os.path.join(path, part)
+    """mkdir each level of ``rel`` under ``base``; record the new ones in ``created``.
+
+    The leaf is tried first: its parents (``/dockyard``) nearly always exist
+    already, so that is one mkdir per hierarchy instead of one per level. New
+    levels are made top-down, each ``init``-ed before its child is made."""
+    parts = [p for p in rel.split("/") if p]
+    path = os.path.join(base, *parts)
+    missing: list[str] = []  # levels under the first existing one, deepest first
+    target = path
+    while parts:
         try:
-            os.mkdir(path, 0o755)
+            os.mkdir(target, 0o755)
         except FileExistsError:
+            break
+        except FileNotFoundError:
+            if len(missing) + 1 >= len(parts):
+                raise  # ``base`` itself is missing
+            missing.append(target)
+            target = os.path.dirname(target)
             continue
-        created.append(path)
+        created.append(target)
         if init:
-            init(path)
+            init(target)
+        break
+    for level in reversed(missing):
+        try:
+            os.mkdir(level, 0o755)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: not ours to remove
+        created.append(level)
+        if init:
+            init(level)
     return path
 
 

@@ -23,11 +23,20 @@ class V1Manager:
 
     def _controller_dirs(self) -> dict[str, str]:
         """controller → this cgroup's directory (comounted ones share a directory)."""
-        dirs = {}
+        dirs: dict[str, str] = {}
+        try:  # one directory read instead of a stat (and a realpath) per name
+            entries = {e.name: e for e in os.scandir(self.root)}
+        except FileNotFoundError:
+            return dirs
+        root, rel = os.path.realpath(self.root), self.path.lstrip("/")
         for name in CONTROLLERS:
-            base = os.path.join(self.root, name)
-            if os.path.isdir(base):
-                dirs[name] = os.path.join(os.path.realpath(base), self.path.lstrip("/"))
+            entry = entries.get(name)
+            if entry is None or not entry.is_dir():  # follows a symlink (cpu -> cpu,cpuacct)
+                continue
+            base = os.path.join(root, name)
+            if entry.is_symlink():
+                base = os.path.realpath(base)
+            dirs[name] = os.path.join(base, rel)
         return dirs
 
     def _unique(self) -> list[str]:

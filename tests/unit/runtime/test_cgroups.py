@@ -183,3 +183,36 @@ def test_parent_applies_only_without_self_join():
         parent._open_cgroup(cg, opts)
         parent._join(cg, 7, opts)
         assert cg.applied == applied
+
+
+def test_make_dirs_leaf_first_then_missing_levels_top_down(tmp_path):
+    from dockyard.runtime.cgroups.base import make_dirs
+    inited: list[str] = []
+    created: list[str] = []
+    leaf = make_dirs(str(tmp_path), "/a/b/c", created, inited.append)
+    assert leaf == str(tmp_path / "a" / "b" / "c") and os.path.isdir(leaf)
+    assert created == inited == [str(tmp_path / "a"), str(tmp_path / "a" / "b"), leaf]
+    created.clear()
+    make_dirs(str(tmp_path), "/a/b/d", created)  # parents exist: only the leaf is new
+    assert created == [str(tmp_path / "a" / "b" / "d")]
+    created.clear()
+    make_dirs(str(tmp_path), "/a/b/d", created)  # exists: nothing is ours
+    assert created == []
+    with pytest.raises(FileNotFoundError):
+        make_dirs(str(tmp_path / "nope"), "/x/y", created)
+    assert created == []
+
+
+def test_v1_hierarchies_through_symlinks(tmp_path):
+    (tmp_path / "cpu,cpuacct").mkdir()
+    (tmp_path / "cpu").symlink_to("cpu,cpuacct")
+    (tmp_path / "cpuacct").symlink_to("cpu,cpuacct")
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "dangling").symlink_to("nowhere")
+    (tmp_path / "pids").write_text("")  # not a directory: not a hierarchy
+    m = V1Manager("/dockyard/c1", str(tmp_path))
+    real = os.path.realpath(tmp_path)
+    assert m.dirs == {"cpu": f"{real}/cpu,cpuacct/dockyard/c1",
+                      "cpuacct": f"{real}/cpu,cpuacct/dockyard/c1",
+                      "memory": f"{real}/memory/dockyard/c1"}
+    assert V1Manager("/d/x", str(tmp_path / "missing")).dirs == {}

@@ -72,7 +72,9 @@ def create(runtime, container_id: str, bundle: str, *, stdio=None, console_socke
               "created": st_now(), "annotations": config.get("annotations") or {},
               "pid": 0, "start_time": None}
     opts = {"stdio": stdio, "console_socket": console_socket, "fifo": sd.fifo,
-            "no_pivot": no_pivot, "cgroup_mounter": _mounter(cg, config)}
+            "no_pivot": no_pivot, "cgroup_mounter": _mounter(cg, config),
+            # written while the forked init builds its rootfs, not before the fork
+            "after_fork": lambda: _save_config(sd, config)}
     undo: list = []  # rollback steps, run last-first unless we get to the end
     try:
         _make_state(sd, config, cg, record, undo)
@@ -94,17 +96,22 @@ def create(runtime, container_id: str, bundle: str, *, stdio=None, console_socke
 
 
 def _make_state(sd: StateDir, config: dict, cg, record: dict, undo: list) -> None:
-    """State dir with our copy of the config, the exec fifo, the cgroup with limits."""
+    """State dir with the exec fifo, the cgroup with limits (our copy of the
+    config is written by :func:`_save_config` while the init sets itself up)."""
     sd.make()
     undo.append(sd.remove)
-    with open(os.path.join(sd.path, "config.json"), "w") as f:
-        f.write(jsonio.dumps(config))
     os.mkfifo(sd.fifo, 0o622)
     os.chmod(sd.fifo, 0o622)  # past the umask: a mapped (user-ns) root must write it
     undo.append(cg.destroy)
     cg.create()
     cg.set((config.get("linux") or {}).get("resources") or {})
     record["cgroup"] = cg.to_state()
+
+
+def _save_config(sd: StateDir, config: dict) -> None:
+    """Our copy of config.json (start, exec and delete read it later)."""
+    with open(os.path.join(sd.path, "config.json"), "w") as f:
+        f.write(jsonio.dumps(config))
 
 
 def _spawn(config: dict, opts: dict, cg, record: dict) -> int:

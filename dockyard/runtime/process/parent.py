@@ -73,6 +73,14 @@ def _open_cgroup(cgroup, opts: dict) -> None:
     opts["cgroup_self_join"] = fds is not None
 
 
+def _after_fork(opts: dict) -> None:
+    """The caller's own work that needs no child, done while the child works
+    (``opts["after_fork"]``); an error kills the child like any other."""
+    work = opts.pop("after_fork", None)
+    if work is not None:
+        work()
+
+
 def _join(cgroup, pid: int, opts: dict) -> None:
     """Put the forked child in the container's cgroup unless it does so itself."""
     if not opts.get("cgroup_self_join"):
@@ -120,7 +128,7 @@ def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
     before it clones anything: it moves itself in through the files
     ``cgroup.join_files()`` opened (v1), or we ``cgroup.apply(pid)`` it (v2); ``usermap(pid)`` writes uid/gid maps; ``hooks_cb(pid)``
     runs the runtime-side hooks and returns the state the container-side hooks
-    get.
+    get; ``opts["after_fork"]()``, if given, runs once the child is on its way.
     """
     def open_fifo() -> None:
         # O_PATH: opening it does not count as a writer; the init re-opens it via /proc
@@ -133,6 +141,7 @@ def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
     try:
         _join(cgroup, ipid, opts)
         parent.send(sync.JOINED)
+        _after_fork(opts)
         msg = parent.wait_any()
         if msg["type"] == sync.USERMAP:
             usermap(ipid)
@@ -187,6 +196,7 @@ def _spawn_direct(config: dict, opts: dict, cgroup, hooks_cb, before_fork) -> in
     try:
         _join(cgroup, pid, opts)
         parent.send(sync.JOINED)
+        _after_fork(opts)
         msg = parent.wait_any()
         if msg["type"] == sync.HOOKS:
             parent.send(sync.HOOKS_DONE, state=hooks_cb(pid))

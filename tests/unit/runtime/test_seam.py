@@ -166,3 +166,13 @@ def test_user_namespace_needs_the_intermediate():
     without = {"linux": {"namespaces": [{"type": "mount"}]}}
     assert not parent._can_fork_directly(with_user)
     assert parent._can_fork_directly(without) == (len(os.listdir("/proc/self/task")) == 1)
+
+
+def test_after_fork_work_runs_once():
+    from dockyard.runtime.process import parent
+    ran = []
+    opts = {"after_fork": lambda: ran.append(1)}
+    parent._after_fork(opts)
+    parent._after_fork(opts)
+    parent._after_fork({})
+    assert ran == [1] and "after_fork" not in opts

@@ -18,7 +18,8 @@ exits 127 and nothing of the host is ever reachable.
 from __future__ import annotations
 
 import os
-import struct
+
+from dockyard.runtime import syscalls as sc
 
 MARKER = "\x7fdockyard-exec"
 _BASE = 0x400000
@@ -42,24 +43,34 @@ def elf() -> bytes:
     """The trampoline as a minimal x86_64 ELF executable."""
     entry = _BASE + 64 + 56
     size = 64 + 56 + len(_CODE)
-    header = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8) + struct.pack(
-        "<HHIQQQIHHHHHH", 2, 0x3E, 1, entry, 64, 0, 0, 64, 56, 1, 0, 0, 0)
-    phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, _BASE, _BASE, size, size, 0x1000)
+    header = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8) + _le(
+        (2, 2), (0x3E, 2), (1, 4), (entry, 8), (64, 8), (0, 8), (0, 4), (64, 2), (56, 2),
+        (1, 2), (0, 2), (0, 2), (0, 2))
+    phdr = _le((1, 4), (5, 4), (0, 8), (_BASE, 8), (_BASE, 8), (size, 8), (size, 8),
+               (0x1000, 8))
     return header + phdr + _CODE
+
+
+def _le(*fields: tuple[int, int]) -> bytes:
+    """Little-endian (value, size) fields: struct.pack("<…") without struct."""
+    return b"".join(value.to_bytes(size, "little") for value, size in fields)
 
 
 def create() -> int | None:
     """A sealed, close-on-exec memfd holding the trampoline; None where unsupported."""
     if os.uname().machine != "x86_64" or not hasattr(os, "memfd_create"):
         return None
-    import fcntl
     try:
         fd = os.memfd_create("dockyard-exec", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     except OSError:
         return None
-    os.write(fd, elf())
-    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK
-                | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
+    try:
+        os.write(fd, elf())
+        sc.get().add_seals(fd, sc.F_SEAL_SEAL | sc.F_SEAL_SHRINK | sc.F_SEAL_GROW
+                           | sc.F_SEAL_WRITE)
+    except BaseException:
+        os.close(fd)
+        raise
     return fd
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import _socket
 import errno
 import os
-import struct
+import sys
 
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.linux import caps as capslib
@@ -130,7 +130,7 @@ def setup_console(console_fd: int, process: dict) -> None:
     sock = _socket.socket(fileno=console_fd)
     try:
         sock.sendmsg([b"/dev/ptmx"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
-                                       struct.pack("i", master))])
+                                       master.to_bytes(4, sys.byteorder, signed=True))])
     finally:
         sock.close()
         os.close(master)

@@ -146,3 +146,59 @@ def test_delete_clears_a_half_made_state_dir(tmp_path):
     assert not (tmp_path / "c9").exists()
     with pytest.raises(NotFound):
         Runtime(str(tmp_path)).delete("c9")
+
+
+def test_trampoline_elf_matches_the_struct_layout():
+    """elf() packs by hand (struct costs an import on every CLI call): same bytes."""
+    import struct
+
+    from dockyard.runtime.linux import trampoline as t
+    entry, size = t._BASE + 64 + 56, 64 + 56 + len(t._CODE)
+    want = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8) + struct.pack(
+        "<HHIQQQIHHHHHH", 2, 0x3E, 1, entry, 64, 0, 0, 64, 56, 1, 0, 0, 0) + struct.pack(
+        "<IIQQQQQQ", 1, 5, 0, t._BASE, t._BASE, size, size, 0x1000) + t._CODE
+    assert t.elf() == want
+
+
+def test_trampoline_memfd_is_sealed():
+    import errno
+    import os
+
+    from dockyard.runtime.linux import trampoline
+    fd = trampoline.create()
+    if fd is None:
+        return  # not x86_64
+    try:
+        assert os.pread(fd, 4, 0) == b"\x7fELF"
+        try:
+            os.pwrite(fd, b"x", 0)
+        except OSError as e:
+            assert e.errno == errno.EPERM
+        else:
+            raise AssertionError("a sealed memfd took a write")
+    finally:
+        os.close(fd)
+
+
+def test_capset_and_rlimit_buffers_match_struct(monkeypatch):
+    import struct
+
+    from dockyard.runtime import syscalls as sc
+    seen = {}
+
+    class Lib:
+        def capset(self, header, data):
+            seen["capset"] = (header, data)
+            return 0
+
+        def setrlimit(self, kind, limits):
+            seen["rlimit"] = limits
+            return 0
+    linux = sc.Linux()
+    monkeypatch.setattr(linux, "_libc", Lib())
+    e, p, i = (1 << 40) | 5, (1 << 33) | 7, 3
+    linux.capset(e, p, i)
+    words = [m & 0xFFFFFFFF for m in (e, p, i)] + [m >> 32 for m in (e, p, i)]
+    assert seen["capset"] == (struct.pack("Ii", 0x20080522, 0), struct.pack("6I", *words))
+    linux.setrlimit(7, 1024, -1)
+    assert seen["rlimit"] == struct.pack("QQ", 1024, 0xFFFFFFFFFFFFFFFF)

@@ -1,12 +1,15 @@
-"""Four rtnetlink requests, packed by hand, for the container side of a veth.
+"""The rtnetlink requests of a container start, packed by hand: the veth pair and the
+container side of it.
 
 Why not pyroute2 here: each pyroute2 request costs ~1 ms (an asyncio round per
-message) and opening its socket another ~1 ms; the container side needs five
-requests per container start. These are sent in one ``sendmsg`` batch on a plain
-netlink socket opened inside the container's netns (by a thread that joined it)
-and cost well under a millisecond together. Everything else uses pyroute2.
+message) and opening its socket another ~1 ms; a container start needs five
+requests. The container side is sent in one ``sendmsg`` batch on a plain netlink
+socket opened inside the container's netns (by a thread that joined it); the veth
+(host end enslaved and up, peer born in the netns) is one request from the host
+namespace. Everything else (bridges, lookups, deletions) uses pyroute2.
 
-Messages (linux/rtnetlink.h): RTM_NEWLINK to set IFF_UP, RTM_NEWADDR, RTM_NEWROUTE.
+Messages (linux/rtnetlink.h, linux/if_link.h, linux/veth.h): RTM_NEWLINK (a veth, or
+IFF_UP on a link), RTM_NEWADDR, RTM_NEWROUTE.
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ NLMSG_ERROR = 2
 IFF_UP = 1
 IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST = 1, 2, 4
 RTA_GATEWAY = 5
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD = 1, 3, 4, 10, 18, 28
+IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 1, 2, 1
 RT_TABLE_MAIN, RTPROT_STATIC, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 4, 0, 1
 
 
@@ -34,9 +39,31 @@ def _message(kind: int, flags: int, seq: int, body: bytes) -> bytes:
                        seq, 0) + body
 
 
+def _ifinfo(index: int = 0, flags: int = 0, change: int = 0) -> bytes:
+    return struct.pack("=BxHiII", socket.AF_UNSPEC, 0, index, flags, change)
+
+
+def _mac(address: str) -> bytes:
+    return bytes(int(part, 16) for part in address.split(":"))
+
+
+def veth_add(name: str, master: int, mtu: int, peer_name: str, peer_mac: str,
+             peer_netns_fd: int) -> tuple[int, int, bytes]:
+    """(type, flags, body) creating veth ``name`` (enslaved to ``master``, up) whose
+    peer ``peer_name`` (MAC ``peer_mac``) is born in the netns ``peer_netns_fd``."""
+    peer = _ifinfo() + _attr(IFLA_IFNAME, peer_name.encode() + b"\0") + \
+        _attr(IFLA_ADDRESS, _mac(peer_mac)) + _attr(IFLA_MTU, struct.pack("=I", mtu)) + \
+        _attr(IFLA_NET_NS_FD, struct.pack("=I", peer_netns_fd))
+    info = _attr(IFLA_INFO_KIND, b"veth\0") + _attr(IFLA_INFO_DATA, _attr(VETH_INFO_PEER, peer))
+    body = _ifinfo(0, IFF_UP, IFF_UP) + _attr(IFLA_IFNAME, name.encode() + b"\0") + \
+        _attr(IFLA_MTU, struct.pack("=I", mtu)) + _attr(IFLA_MASTER, struct.pack("=I", master)) + \
+        _attr(IFLA_LINKINFO, info)
+    return RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body
+
+
 def link_up(index: int) -> tuple[int, int, bytes]:
     """(type, flags, body) bringing link ``index`` up."""
-    return RTM_NEWLINK, 0, struct.pack("=BxHiII", socket.AF_UNSPEC, 0, index, IFF_UP, IFF_UP)
+    return RTM_NEWLINK, 0, _ifinfo(index, IFF_UP, IFF_UP)
 
 
 def addr_add(index: int, address: str, prefixlen: int) -> tuple[int, int, bytes]:

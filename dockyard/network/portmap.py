@@ -22,6 +22,7 @@ Host ports are reserved separately (:mod:`dockyard.network.ports`).
 from __future__ import annotations
 
 import subprocess
+import threading
 from dataclasses import dataclass
 
 from dockyard.errors import Unavailable
@@ -120,13 +121,113 @@ def _restore_cmd() -> list[str]:
     return ["iptables-restore", "--noflush", "--wait"]
 
 
-def _spawn(batch: str) -> subprocess.Popen:
+def _popen() -> subprocess.Popen:
     try:
-        proc = subprocess.Popen(_restore_cmd(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        return subprocess.Popen(_restore_cmd(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise Unavailable("port publishing needs iptables-restore (Debian package iptables)") from None
-    proc.stdin.write(batch.encode())
+
+
+class _Standby:
+    """One iptables-restore started ahead of need, idle on its stdin.
+
+    Starting the process (fork/exec from the big daemon, loading iptables and its
+    extensions) is most of what a one-rule batch costs; a standby process has done all
+    that and only parses, reads the kernel's ruleset and commits once the batch arrives
+    (it reads the ruleset only then, so it never acts on a stale view). It is refilled
+    off the critical path (:func:`keep_standby`); idle, it holds nothing, and EOF on its
+    stdin (:func:`drop_standby`, or the daemon dying) makes it exit without a change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self.wanted = False  # set by the first real use: unit tests that stub the
+                             # batches never start a process
+        self.usable: bool | None = None  # nf_tables backend? (checked once)
+
+    def take(self) -> subprocess.Popen | None:
+        with self._lock:
+            self.wanted = True
+            proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is not None:  # died meanwhile (killed?)
+            _close(proc)
+            return None
+        return proc
+
+    def fill(self) -> None:
+        with self._lock:
+            if self._proc is not None or not self.wanted:
+                return
+        if self.usable is None:
+            self.usable = _nft_backend()
+        if not self.usable:
+            return
+        proc = _popen()
+        with self._lock:
+            if self._proc is None:
+                self._proc, proc = proc, None
+        if proc is not None:  # another thread filled it meanwhile
+            _close(proc)
+
+    def drop(self) -> None:
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is not None:
+            _close(proc)
+
+
+def _nft_backend() -> bool:
+    """Only the nf_tables backend is safe to keep waiting: the legacy one takes the
+    xtables lock when it starts, so an idle one would block every other iptables call."""
+    try:
+        out = subprocess.run([_restore_cmd()[0], "--version"], capture_output=True, text=True,
+                             timeout=30, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "nf_tables" in out
+
+
+def _close(proc: subprocess.Popen) -> None:
+    """EOF to an unused process (it exits without applying anything) and reap it."""
+    try:
+        proc.stdin.close()
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    proc.stderr.close()
+
+
+_standby = _Standby()
+
+
+def keep_standby() -> None:
+    """Have an idle iptables-restore ready for the next batch (call it off the critical
+    path: it forks). Does nothing until a batch was really applied in this process."""
+    _standby.fill()
+
+
+def drop_standby() -> None:
+    """Stop the idle iptables-restore (daemon stop): it exits without a change."""
+    _standby.drop()
+
+
+def _spawn(batch: str) -> subprocess.Popen:
+    data = batch.encode()
+    proc = _standby.take()
+    if proc is not None:
+        try:
+            proc.stdin.write(data)
+            proc.stdin.close()
+            return proc
+        except OSError:  # it died between the check and the write
+            _close(proc)
+    proc = _popen()
+    proc.stdin.write(data)
     proc.stdin.close()
     return proc
 

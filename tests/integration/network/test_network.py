@@ -283,3 +283,26 @@ def test_own_dns_servers_behind_the_embedded_dns(svc):
         resolver.close()
     finally:
         svc.teardown_container("f" * 64)
+
+
+def test_spare_netns_is_adopted_fresh_and_removed_at_close(svc):
+    """create_netns adopts the empty namespace made ahead of need; close() removes it."""
+    from dockyard.network import netns
+    first, _path, _ = new_container(svc, "one")
+    svc._janitor.submit(lambda: None).result()  # the spare is made after the setup
+    spare = svc._spare
+    assert spare and os.path.basename(spare).startswith(".spare-") and netns.is_netns(spare)
+    spare_ino = os.stat(spare).st_ino
+    cid = os.urandom(32).hex()
+    path = svc.create_netns(cid)
+    assert os.stat(path).st_ino == spare_ino and netns.is_netns(path)
+    assert not os.path.exists(spare)
+    # it is as empty as a new one: loopback only
+    assert [n for _, n in netns.run_in(path, socket.if_nameindex)] == ["lo"]
+    svc.teardown_container(cid)
+    svc.teardown_container(first)
+    svc._janitor.submit(lambda: None).result()
+    assert svc._spare is None or netns.is_netns(svc._spare)
+    svc.close()
+    netns_dir = os.path.join(svc.engine.exec_root, "netns")
+    assert not [e for e in os.listdir(netns_dir) if e.startswith(".spare-")]

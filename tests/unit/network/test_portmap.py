@@ -49,3 +49,98 @@ COMMIT
 COMMIT
 """
     assert present_jumps("DY", saved) == {"nat PREROUTING", "nat POSTROUTING", "filter FORWARD"}
+
+
+class FakeProc:
+    """Stands in for an iptables-restore process: records what reaches its stdin."""
+
+    def __init__(self, alive=True):
+        import io
+        self.alive = alive
+        self.written = b""
+        self.closed = False
+        self.stderr = io.BytesIO()
+        test = self
+
+        class Stdin:
+            def write(self, data):
+                if not test.alive:
+                    raise BrokenPipeError(32, "broken pipe")
+                test.written += data
+
+            def close(self):
+                test.closed = True
+        self.stdin = Stdin()
+
+    def poll(self):
+        return None if self.alive else 0
+
+    def wait(self, timeout=None):
+        return 0
+
+
+def fake_processes(monkeypatch, backend="nf_tables"):
+    from dockyard.network import portmap
+    made: list[FakeProc] = []
+
+    def popen():
+        made.append(FakeProc())
+        return made[-1]
+    monkeypatch.setattr(portmap, "_popen", popen)
+    monkeypatch.setattr(portmap, "_nft_backend", lambda: backend == "nf_tables")
+    monkeypatch.setattr(portmap, "_standby", portmap._Standby())
+    return made
+
+
+def test_standby_is_started_only_after_a_real_batch(monkeypatch):
+    from dockyard.network import portmap
+    made = fake_processes(monkeypatch)
+    portmap.keep_standby()
+    assert made == []  # nothing applied yet in this process (unit tests stub batches)
+    portmap.start_restore("*nat\nCOMMIT\n")
+    assert len(made) == 1 and made[0].written == b"*nat\nCOMMIT\n" and made[0].closed
+    portmap.keep_standby()
+    portmap.keep_standby()  # one standby at a time
+    assert len(made) == 2 and made[1].written == b"" and not made[1].closed
+
+
+def test_next_batch_goes_to_the_standby_process(monkeypatch):
+    from dockyard.network import portmap
+    made = fake_processes(monkeypatch)
+    portmap.start_restore("first")
+    portmap.keep_standby()
+    pending = portmap.start_restore("second")
+    assert pending.proc is made[1] and made[1].written == b"second"
+    assert len(made) == 2
+    portmap.start_restore("third")  # no standby left: a fresh process
+    assert len(made) == 3 and made[2].written == b"third"
+
+
+def test_a_dead_standby_is_replaced(monkeypatch):
+    from dockyard.network import portmap
+    made = fake_processes(monkeypatch)
+    portmap.start_restore("first")
+    portmap.keep_standby()
+    made[1].alive = False
+    pending = portmap.start_restore("second")
+    assert pending.proc is made[2] and made[2].written == b"second"
+
+
+def test_drop_standby_closes_its_stdin(monkeypatch):
+    from dockyard.network import portmap
+    made = fake_processes(monkeypatch)
+    portmap.start_restore("first")
+    portmap.keep_standby()
+    portmap.drop_standby()
+    assert made[1].closed and made[1].written == b""
+    portmap.start_restore("second")
+    assert made[2].written == b"second"
+
+
+def test_no_standby_with_the_legacy_backend(monkeypatch):
+    """legacy iptables-restore takes the xtables lock at start: never keep one idle."""
+    from dockyard.network import portmap
+    made = fake_processes(monkeypatch, backend="legacy")
+    portmap.start_restore("first")
+    portmap.keep_standby()
+    assert len(made) == 1

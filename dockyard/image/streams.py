@@ -1,8 +1,7 @@
 """Stream plumbing for layers: sniff compression, decompress, tee and hash while reading.
 
-One pass over the input does everything: the raw bytes are teed into the content
-store (blob digest), the decompressed bytes are hashed (diff ID) while tarfile reads
-them to extract. Nothing is read twice.
+The raw bytes are teed into the content store (blob digest) while the decompressed
+bytes are hashed (diff ID), in one pass over the input.
 """
 from __future__ import annotations
 
@@ -59,6 +58,15 @@ class PeekReader(_Reader):
                 data += self._src.read(n - len(data))
             return data
         return self._src.read(n)
+
+    def read1(self, n: int = -1) -> bytes:
+        """What the source has at hand, up to ``n`` bytes (at least one unless at the end):
+        a request body then hands over each piece it received instead of joining them."""
+        if self._head:
+            return self.read(n if n is not None and 0 <= n < len(self._head) else len(self._head))
+        read1 = getattr(self._src, "read1", None)
+        data = read1(n) if read1 is not None else b""
+        return data or self._src.read(n)  # b"" from read1 may mean "nothing yet"
 
 
 class TeeReader(_Reader):
@@ -133,71 +141,46 @@ def read_decompress_errors() -> tuple[type[BaseException], ...]:
     return tuple(errs)
 
 
-class Prefetcher(_Reader):
-    """Reads ``src`` on a helper thread, feeding ``sink`` (blob write + hash) there too.
-
-    The consumer (tar extraction) runs in parallel on the caller's thread: receiving,
-    hashing and storing the blob overlap with creating files. Hashing, writes and socket
-    reads release the GIL, so this uses a second core. Call :meth:`close` when done
-    (also on errors): it stops the thread and waits for it.
+def copy_pipelined(read: Callable[[], bytes], sink: Callable[[bytes], None],
+                   depth: int = 8) -> None:
+    """Call ``sink`` on every chunk ``read()`` returns, until it returns b"", with the
+    reads on a helper thread: receiving a body overlaps hashing and writing it (socket
+    reads, sha256 of big chunks and file writes all release the GIL). Errors from
+    either side are raised here; the helper is always stopped and joined.
     """
+    import queue
+    import threading
+    q: "queue.Queue[bytes | BaseException]" = queue.Queue(depth)
+    stop = threading.Event()
 
-    def __init__(self, src, sink: Callable[[bytes], None], chunk: int = 1 << 20,
-                 depth: int = 8):
-        import queue
-        import threading
-        self._src, self._sink, self._chunk = src, sink, chunk
-        self._q: "queue.Queue[bytes]" = queue.Queue(depth)
-        self._stop = threading.Event()
-        self._err: BaseException | None = None
-        self._cur, self._pos, self._eof = b"", 0, False
-        self._t = threading.Thread(target=self._run, name="layer-prefetch", daemon=True)
-        self._t.start()
-
-    def _put(self, data: bytes) -> None:
-        import queue
-        while not self._stop.is_set():
+    def put(item) -> bool:
+        while not stop.is_set():
             try:
-                self._q.put(data, timeout=0.5)
-                return
+                q.put(item, timeout=0.2)
+                return True
             except queue.Full:
                 continue
+        return False
 
-    def _run(self) -> None:
+    def run() -> None:
         try:
-            while not self._stop.is_set():
-                data = self._src.read(self._chunk)
-                if data:
-                    self._sink(data)
-                self._put(data)
-                if not data:
+            while True:
+                data = read()
+                if not put(data) or not data:
                     return
-        except BaseException as e:  # handed to the consumer, raised there
-            self._err = e
-            self._put(b"")
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
+            put(e)
 
-    def read(self, n: int = -1) -> bytes:
-        if n is None or n < 0:
-            parts = []
-            while data := self.read(1 << 20):
-                parts.append(data)
-            return b"".join(parts)
-        while self._pos >= len(self._cur) and not self._eof:
-            self._cur, self._pos = self._q.get(), 0
-            if not self._cur:
-                self._eof = True
-                if self._err is not None:
-                    raise self._err
-        data = self._cur[self._pos:self._pos + n]
-        self._pos += len(data)
-        return data
-
-    def close(self) -> None:
-        import queue
-        self._stop.set()
-        while self._t.is_alive():
-            try:
-                self._q.get(timeout=0.1)
-            except queue.Empty:
-                pass
-        self._t.join()
+    t = threading.Thread(target=run, name="layer-receive", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            sink(item)
+    finally:
+        stop.set()
+        t.join()

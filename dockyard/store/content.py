@@ -54,6 +54,12 @@ class Writer:
             raise InvalidArgument(
                 f"blob {self.expected or ''} is larger than its declared size {self.expected_size}")
 
+    def reader(self) -> BinaryIO:
+        """A new read handle on what was written so far (e.g. to unpack a spooled layer
+        while :meth:`commit` syncs it on another thread; a rename keeps it valid)."""
+        self._f.flush()
+        return open(self.tmp, "rb")
+
     def commit(self) -> str:
         """Verify, then rename into place; return the digest."""
         self._f.flush()

@@ -129,6 +129,29 @@ class Snapshotter:
         if r.returncode:
             raise OSError(f"mount of snapshot {key} on {target}: {r.stderr.strip()}")
 
+    def record_size(self, key: str, size: int) -> None:
+        """Note the content size (bytes of regular files) of a layer unpacked into active
+        snapshot ``key``; :meth:`commit` keeps it, :meth:`recorded_size` reads it back."""
+        d = self._active_dir(key)
+        info = self._info(d)
+        info["size"] = int(size)
+        tmp = os.path.join(d, "info.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump(info, f)
+        os.rename(tmp, os.path.join(d, "info.json"))
+
+    def recorded_size(self, name: str) -> int | None:
+        """The content size recorded for committed snapshot ``name``; None when there is
+        no such snapshot or it was committed without one (older stores, build steps)."""
+        try:
+            info = self._info(self._committed_dir(name))
+        except (NotFound, ValueError):
+            return None
+        size = info.get("size")
+        if info.get("name") != name:  # directories are named by a 64-bit prefix only
+            return None
+        return size if isinstance(size, int) and size >= 0 else None
+
     def commit(self, name: str, key: str) -> None:
         """Turn active snapshot ``key`` into committed snapshot ``name`` (atomic rename)."""
         src = self._active_dir(key)
@@ -141,7 +164,10 @@ class Snapshotter:
         staged = os.path.join(tmp, "s")
         shutil.rmtree(os.path.join(staged, "work"), ignore_errors=True)
         with open(os.path.join(staged, "info.json"), "w") as f:
-            json.dump({"name": name, "parent": info.get("parent"), "kind": "committed"}, f)
+            done = {"name": name, "parent": info.get("parent"), "kind": "committed"}
+            if "size" in info:
+                done["size"] = info["size"]
+            json.dump(done, f)
         os.rename(staged, dst)
         os.rmdir(tmp)
 

@@ -54,6 +54,16 @@ class Runtime:
             return Status.PAUSED
         return status
 
+    def _hooks(self, sd: StateDir, record: dict, kind: str) -> dict:
+        """config.json's hooks, read only if the container has hooks of ``kind``
+        (create records which kinds it has: no parse of a config with docker's
+        seccomp profile on every start and delete). Older records lack the
+        list: read the config."""
+        kinds = record.get("hook_kinds")
+        if kinds is not None and kind not in kinds:
+            return {}
+        return self._config(sd).get("hooks") or {}
+
     def _config(self, sd: StateDir) -> dict:
         with open(os.path.join(sd.path, "config.json"), "rb") as f:
             return jsonio.loads(f.read())
@@ -85,7 +95,7 @@ class Runtime:
         if status is not Status.CREATED:
             raise Conflict("cannot start an already running container")
         self._release(sd, record)
-        hooks = self._config(sd).get("hooks") or {}
+        hooks = self._hooks(sd, record, "poststart")
         if hooks.get("poststart"):
             from dockyard.runtime.process.hooks import HookError, run
             try:
@@ -166,7 +176,7 @@ class Runtime:
                 _signal(pid, SIGKILL)
         cg.destroy()
         try:
-            hooks = self._config(sd).get("hooks") or {}
+            hooks = self._hooks(sd, record, "poststop")
         except (OSError, ValueError):
             hooks = {}
         sd.remove()

@@ -70,7 +70,8 @@ def create(runtime, container_id: str, bundle: str, *, stdio=None, console_socke
     cg = cgroups.manager_for(cgroups_path(config, container_id))
     record = {"id": container_id, "bundle": bundle, "rootfs": config["root"]["path"],
               "created": st_now(), "annotations": config.get("annotations") or {},
-              "pid": 0, "start_time": None}
+              "pid": 0, "start_time": None,
+              "hook_kinds": sorted(k for k, v in (config.get("hooks") or {}).items() if v)}
     opts = {"stdio": stdio, "console_socket": console_socket, "fifo": sd.fifo,
             "no_pivot": no_pivot, "cgroup_mounter": _mounter(cg, config),
             # written while the forked init builds its rootfs, not before the fork

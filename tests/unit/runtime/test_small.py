@@ -202,3 +202,20 @@ def test_capset_and_rlimit_buffers_match_struct(monkeypatch):
     assert seen["capset"] == (struct.pack("Ii", 0x20080522, 0), struct.pack("6I", *words))
     linux.setrlimit(7, 1024, -1)
     assert seen["rlimit"] == struct.pack("QQ", 1024, 0xFFFFFFFFFFFFFFFF)
+
+
+def test_hooks_read_config_only_when_the_record_says_so(tmp_path):
+    import json
+
+    from dockyard.runtime.container import Runtime
+    from dockyard.runtime.state import StateDir
+    rt = Runtime(str(tmp_path))
+    sd = StateDir(str(tmp_path), "c1")
+    sd.make()
+    hooks = {"poststop": [{"path": "/bin/true"}]}
+    # no config.json at all: a record without hooks of that kind never reads it
+    assert rt._hooks(sd, {"hook_kinds": []}, "poststop") == {}
+    assert rt._hooks(sd, {"hook_kinds": ["poststop"]}, "poststart") == {}
+    (tmp_path / "c1" / "config.json").write_text(json.dumps({"hooks": hooks}))
+    assert rt._hooks(sd, {"hook_kinds": ["poststop"]}, "poststop") == hooks
+    assert rt._hooks(sd, {}, "poststart") == hooks  # a record from before: read it

@@ -126,9 +126,10 @@ def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
 
     The intermediate (or the directly forked init) is in the container's cgroup
     before it clones anything: it moves itself in through the files
-    ``cgroup.join_files()`` opened (v1), or we ``cgroup.apply(pid)`` it (v2); ``usermap(pid)`` writes uid/gid maps; ``hooks_cb(pid)``
-    runs the runtime-side hooks and returns the state the container-side hooks
-    get; ``opts["after_fork"]()``, if given, runs once the child is on its way.
+    ``cgroup.join_files()`` opened (v1), or we ``cgroup.apply(pid)`` it (v2).
+    ``usermap(pid)`` writes uid/gid maps; ``hooks_cb(pid)`` runs the
+    runtime-side hooks and returns the state the container-side hooks get;
+    ``opts["after_fork"]()``, if given, runs once the child is on its way.
     """
     def open_fifo() -> None:
         # O_PATH: opening it does not count as a writer; the init re-opens it via /proc

@@ -7,10 +7,11 @@ shows up in the parent as end-of-file.
 ::
 
     runtime (parent P)          intermediate (I)              init (C)
-    fork ──────────────────────► setns(paths)
+    fork ──────────────────────► joins its cgroup (v1: "0" → tasks)
+                                 setns(paths)
                                  unshare(user)      or   unshare(mnt,net,…)
                       ◄───────── USERMAP
-    join cgroup(I) ── JOINED ──►
+    (v2: cgroup.procs ← I) JOINED ►
     write uid/gid maps ─ MAPPED ► unshare(mnt,net,…)
                                  unshare(cgroup); clone(PARENT) ─► (pid 1)
                       ◄───────── PID {pid}

@@ -33,6 +33,9 @@ from dockyard.network.views import empty_endpoint, endpoint_settings, ports_sett
 from dockyard.network.store import NetStore
 
 log = logging.getLogger("dockyard.network")
+# after a setup, when the standby iptables-restore and the spare netns are made again:
+# once the container start it belongs to is (typically) over
+REFILL_DELAY = 0.1
 
 
 class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
@@ -56,6 +59,7 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
         self._spare: str | None = None  # an empty netns made ahead of need (create_netns)
         self._spare_wanted = False
         self._spare_lock = threading.Lock()  # not self._lock: a setup holds that one long
+        self._refill_timer: threading.Timer | None = None
         self._closing = False
         self.ensure_builtin()
 
@@ -79,12 +83,26 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
             self._dns = DNSServer(self._lookup, upstreams_for=lambda ip: self._ext_dns.get(ip))
         return self._dns
 
-    def _prepare_next(self) -> None:
-        """After a setup or teardown (off its critical path, on the janitor thread): an
-        idle iptables-restore ready for the next NAT batch (see portmap._Standby) and a
-        spare netns for the next container (see create_netns)."""
-        self._janitor.submit(self._keep_standby)
-        self._janitor.submit(self._keep_spare)
+    def _prepare_next(self, delay: float = 0.0) -> None:
+        """After a setup or teardown, off its critical path (on the janitor thread, after
+        ``delay`` seconds): an idle iptables-restore ready for the next NAT batch (see
+        portmap._Standby) and a spare netns for the next container (see create_netns)."""
+        with self._spare_lock:
+            if self._refill_timer is not None:
+                self._refill_timer.cancel()
+                self._refill_timer = None
+            if delay:
+                self._refill_timer = threading.Timer(delay, self._prepare_next)
+                self._refill_timer.daemon = True
+                self._refill_timer.start()
+                return
+        if self._closing:
+            return
+        try:
+            self._janitor.submit(self._keep_standby)
+            self._janitor.submit(self._keep_spare)
+        except RuntimeError:  # close() is shutting the janitor down
+            pass
 
     @staticmethod
     def _keep_standby() -> None:
@@ -232,7 +250,9 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
         settings = self.settings(container_id, exposed_ports)
         log.debug("network: set up %s (%s) in %.1f ms", container_id[:12], mode,
                   (time.perf_counter() - started) * 1e3)
-        self._prepare_next()
+        # not now: the engine sets the network up while the runtime creates the
+        # container, and forking iptables or making a netns would compete with that
+        self._prepare_next(delay=REFILL_DELAY)
         return settings
 
     def _add_sandbox(self, stack, cid, name, hostname, mode, netns_path) -> None:
@@ -409,6 +429,10 @@ class NetworkService(AdminMixin, SandboxMixin, ConnectMixin):
         """Daemon stop: release reservations and DNS; when no container is attached,
         remove dockyard's bridges and iptables chains too."""
         self._closing = True
+        with self._spare_lock:
+            if self._refill_timer is not None:
+                self._refill_timer.cancel()
+                self._refill_timer = None
         self._janitor.shutdown(wait=True)
         self._closing = False
         portmap.drop_standby()

@@ -289,7 +289,10 @@ def test_spare_netns_is_adopted_fresh_and_removed_at_close(svc):
     """create_netns adopts the empty namespace made ahead of need; close() removes it."""
     from dockyard.network import netns
     first, _path, _ = new_container(svc, "one")
-    svc._janitor.submit(lambda: None).result()  # the spare is made after the setup
+    timer = svc._refill_timer  # the spare is made a little after the setup
+    assert timer is not None
+    timer.join()
+    svc._janitor.submit(lambda: None).result()
     spare = svc._spare
     assert spare and os.path.basename(spare).startswith(".spare-") and netns.is_netns(spare)
     spare_ino = os.stat(spare).st_ino

@@ -106,10 +106,16 @@ class StateDir:
 
     def save(self, record: dict) -> None:
         """Write atomically: a reader never sees a half-written state."""
-        tmp = self.state_file + ".tmp"
-        with open(tmp, "w") as f:
+        self.stage(record)
+        self.commit()
+
+    def stage(self, record: dict) -> None:
+        """Write the state where nobody reads it yet (:meth:`commit` publishes it)."""
+        with open(self.state_file + ".tmp", "w") as f:
             f.write(jsonio.dumps(record))
-        os.rename(tmp, self.state_file)
+
+    def commit(self) -> None:
+        os.rename(self.state_file + ".tmp", self.state_file)
 
     def remove(self) -> None:
         for name in ("state.json", "state.json.tmp", "exec.fifo", "config.json"):

@@ -73,12 +73,12 @@ def _open_cgroup(cgroup, opts: dict) -> None:
     opts["cgroup_self_join"] = fds is not None
 
 
-def _after_fork(opts: dict) -> None:
+def _after_fork(opts: dict, init_pid: int) -> None:
     """The caller's own work that needs no child, done while the child works
-    (``opts["after_fork"]``); an error kills the child like any other."""
+    (``opts["after_fork"](init_pid)``); an error kills the child like any other."""
     work = opts.pop("after_fork", None)
     if work is not None:
-        work()
+        work(init_pid)
 
 
 def _join(cgroup, pid: int, opts: dict) -> None:
@@ -129,7 +129,8 @@ def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
     ``cgroup.join_files()`` opened (v1), or we ``cgroup.apply(pid)`` it (v2).
     ``usermap(pid)`` writes uid/gid maps; ``hooks_cb(pid)`` runs the
     runtime-side hooks and returns the state the container-side hooks get;
-    ``opts["after_fork"]()``, if given, runs once the child is on its way.
+    ``opts["after_fork"](init_pid)``, if given, runs once the init's pid is
+    known, while the child works.
     """
     def open_fifo() -> None:
         # O_PATH: opening it does not count as a writer; the init re-opens it via /proc
@@ -142,13 +143,13 @@ def spawn_init(config: dict, opts: dict, cgroup, usermap, hooks_cb) -> int:
     try:
         _join(cgroup, ipid, opts)
         parent.send(sync.JOINED)
-        _after_fork(opts)
         msg = parent.wait_any()
         if msg["type"] == sync.USERMAP:
             usermap(ipid)
             parent.send(sync.MAPPED)
             msg = parent.wait_for(sync.PID)
         init_pid = msg["pid"]
+        _after_fork(opts, init_pid)
         msg = parent.wait_any()
         if msg["type"] == sync.HOOKS:
             parent.send(sync.HOOKS_DONE, state=hooks_cb(init_pid))
@@ -197,7 +198,7 @@ def _spawn_direct(config: dict, opts: dict, cgroup, hooks_cb, before_fork) -> in
     try:
         _join(cgroup, pid, opts)
         parent.send(sync.JOINED)
-        _after_fork(opts)
+        _after_fork(opts, pid)
         msg = parent.wait_any()
         if msg["type"] == sync.HOOKS:
             parent.send(sync.HOOKS_DONE, state=hooks_cb(pid))

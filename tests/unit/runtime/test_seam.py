@@ -171,8 +171,8 @@ def test_user_namespace_needs_the_intermediate():
 def test_after_fork_work_runs_once():
     from dockyard.runtime.process import parent
     ran = []
-    opts = {"after_fork": lambda: ran.append(1)}
-    parent._after_fork(opts)
-    parent._after_fork(opts)
-    parent._after_fork({})
-    assert ran == [1] and "after_fork" not in opts
+    opts = {"after_fork": ran.append}
+    parent._after_fork(opts, 41)
+    parent._after_fork(opts, 42)
+    parent._after_fork({}, 43)
+    assert ran == [41] and "after_fork" not in opts

@@ -219,3 +219,20 @@ def test_hooks_read_config_only_when_the_record_says_so(tmp_path):
     (tmp_path / "c1" / "config.json").write_text(json.dumps({"hooks": hooks}))
     assert rt._hooks(sd, {"hook_kinds": ["poststop"]}, "poststop") == hooks
     assert rt._hooks(sd, {}, "poststart") == hooks  # a record from before: read it
+
+
+def test_state_is_staged_then_committed(tmp_path):
+    import pytest as _pytest
+
+    from dockyard.errors import NotFound
+    from dockyard.runtime.state import StateDir
+    sd = StateDir(str(tmp_path), "c1")
+    sd.make()
+    sd.stage({"id": "c1", "pid": 7})
+    assert not sd.exists()  # a reader does not see a container still being made
+    with _pytest.raises(NotFound):
+        sd.load()
+    sd.commit()
+    assert sd.exists() and sd.load() == {"id": "c1", "pid": 7}
+    sd.remove()
+    assert not (tmp_path / "c1").exists()

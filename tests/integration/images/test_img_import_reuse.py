@@ -122,3 +122,37 @@ def test_not_a_tar_leaves_nothing(engine):
     with pytest.raises(InvalidArgument, match="empty"):
         engine.images.import_image(io.BytesIO(b""), "bad:1")
     assert _state(engine) == before
+
+
+def _with_extra_member(data: bytes, name: str, body: bytes) -> bytes:
+    import tarfile
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(data)) as src, tarfile.open(fileobj=out, mode="w") as dst:
+        for m in src:
+            dst.addfile(m, src.extractfile(m) if m.isreg() else None)
+        ti = tarfile.TarInfo(name)
+        ti.size = len(body)
+        dst.addfile(ti, io.BytesIO(body))
+    return out.getvalue()
+
+
+def test_a_similar_tar_is_unpacked(engine, busybox_tar, unpacks, mount_image):
+    """Only the whole digest decides: a tar that differs in its last member is new."""
+    data = open(busybox_tar, "rb").read()
+    engine.images.import_image(io.BytesIO(_with_extra_member(data, "a", b"1")), "one:1")
+    image_id = engine.images.import_image(
+        io.BytesIO(_with_extra_member(data, "b", b"22")), "two:1")
+    assert len(unpacks) == 2
+    root = mount_image(engine, image_id)
+    assert open(os.path.join(root, "b")).read() == "22"
+    assert not os.path.exists(os.path.join(root, "a"))
+
+
+def test_truncated_import_next_to_a_present_layer_leaves_nothing(engine, busybox_tar):
+    data = open(busybox_tar, "rb").read()
+    engine.images.import_image(io.BytesIO(data), "bb:1")
+    before = _state(engine)
+    for cut in (data[: len(data) // 2 + 100], gzip.compress(data)[: len(data) // 4]):
+        with pytest.raises(InvalidArgument, match="truncated"):
+            engine.images.import_image(io.BytesIO(cut), "bad:1")
+    assert _state(engine) == before

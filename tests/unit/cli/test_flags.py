@@ -251,3 +251,30 @@ def test_negative_number_is_a_value():
     assert flags._negative_number("-1") and flags._negative_number("-1.5")
     assert not flags._negative_number("-x") and not flags._negative_number("-")
     assert not flags._negative_number("--1")
+
+
+_TOKENS = ["-it", "-i", "-t", "-e", "-eA=1", "--env", "--env=B=2", "--name", "--name=x", "-p",
+           "8080:80", "--rm", "--rm=false", "--rm=maybe", "-d", "--", "-", "bb", "sh", "-c",
+           "", "-h", "--help", "--bogus", "-x", "-n", "-1", "--pull", "never", "--pull=bad",
+           "--cpu-shares", "x", "-c5", "--restart=always", "-dit", "-e=C=3"]
+
+
+def test_fuzz_run_parser_fails_only_with_parse_errors():
+    from hypothesis import given, settings, strategies as st
+
+    def parser():
+        p = flags.Parser(prog="dockyard run")
+        _module(COMMANDS["run"]).configure(p)
+        return p
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(st.sampled_from(_TOKENS), max_size=8))
+    def check(argv):
+        try:
+            ns = parser().parse(list(argv))
+        except (flags.ParseError, flags._Help):
+            return
+        assert isinstance(ns.image, str) and isinstance(ns.command, list)
+        assert all(isinstance(e, str) for e in ns.env)
+
+    check()

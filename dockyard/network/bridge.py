@@ -1,9 +1,10 @@
 """Linux bridges and veth pairs over netlink (pyroute2).
 
 The host side uses one long-lived ``IPRoute`` socket (guarded by a lock: request
-threads share it). A container's veth is created with its peer born directly in the
-container's netns (``net_ns_fd``), already named ``eth0``/``eth1``… with its MAC and
-MTU, so nothing is moved or renamed afterwards. The container side is configured
+threads share it) for bridges, lookups and deletions. A container's veth is one
+hand-packed request (:func:`dockyard.network.rtnl.veth_add`) with its peer born directly
+in the container's netns (``IFLA_NET_NS_FD``), already named ``eth0``/``eth1``… with its
+MAC and MTU, so nothing is moved or renamed afterwards. The container side is configured
 over a netlink socket opened by a thread that has ``setns()``'d into the netns
 (:func:`dockyard.network.netns.run_in`): no process is forked. The whole attach
 costs a few milliseconds.

@@ -183,8 +183,8 @@ class Parser:
                 setattr(ns, a.dest, d)
         for a in self._actions:
             if a.positional and not hasattr(ns, a.dest):
-                setattr(ns, a.dest, a.default if a.nargs in ("?",) else
-                        ([] if a.nargs in ("*", REMAINDER) and a.default is None else a.default))
+                empty = a.nargs in ("*", REMAINDER) and a.default is None
+                setattr(ns, a.dest, [] if empty else a.default)
         if self._sub is not None and self._sub.dest and not hasattr(ns, self._sub.dest):
             setattr(ns, self._sub.dest, None)
 
@@ -227,10 +227,8 @@ class Parser:
                     raise self._flag_error(f"unknown shorthand flag: {arg[j]!r} in {arg}")
                 tail = arg[j + 1:]
                 if a.takes_value() or a.action == "help":
-                    if tail.startswith("="):
-                        tail = tail[1:]
-                    i = self._apply(a, name, tail if tail else None, argv, i, ns,
-                                    short_attached=bool(tail))
+                    value = tail[1:] if tail.startswith("=") else (tail or None)  # -e= is ""
+                    i = self._apply(a, name, value, argv, i, ns)
                     seen.add(a)
                     break
                 if tail.startswith("="):  # -d=false
@@ -261,7 +259,7 @@ class Parser:
         return ns
 
     def _apply(self, a: Action, name: str, value: str | None, argv: list[str], i: int,
-               ns: Namespace, short_attached: bool = False) -> int:
+               ns: Namespace) -> int:
         """Perform ``a`` (reached as ``name``); returns the index of the next word."""
         act = a.action
         if act == "help":

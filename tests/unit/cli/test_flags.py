@@ -278,3 +278,9 @@ def test_fuzz_run_parser_fails_only_with_parse_errors():
         assert all(isinstance(e, str) for e in ns.env)
 
     check()
+
+
+def test_short_flag_with_equals_and_empty_value():
+    p = _parser()
+    assert p.parse(["-e=", "img"]).env == [""]
+    assert p.parse(["-e=K=V", "img"]).env == ["K=V"]

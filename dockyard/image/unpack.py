@@ -84,8 +84,9 @@ def _extract(snapshots, tar_stream, parent: str | None, lease: Lease, what: str)
 
 def _commit(snapshots, key: str, parent: str | None, diff_id: str, lease: Lease) -> str:
     chain = chain_id(parent, diff_id)
-    if snapshots.exists(chain):
-        snapshots.remove(key)  # same content already unpacked (another image has it)
+    if snapshots.exists(chain):  # same content already unpacked (another image has it)
+        snapshots.adopt_size(chain, key)  # one from an older store: reusable from now on
+        snapshots.remove(key)
     else:
         lease.add_snapshot(chain)
         snapshots.commit(chain, key)

@@ -140,6 +140,23 @@ class Snapshotter:
             json.dump(info, f)
         os.rename(tmp, os.path.join(d, "info.json"))
 
+    def adopt_size(self, name: str, key: str) -> None:
+        """Give committed snapshot ``name`` the size recorded for active snapshot ``key``
+        (the same layer unpacked again) when it has none yet, e.g. one committed before
+        sizes were recorded: the next import of that layer can then reuse it."""
+        d = self._committed_dir(name)
+        try:
+            info, src = self._info(d), self._info(self._active_dir(key))
+        except (NotFound, ValueError):
+            return
+        if info.get("name") != name or "size" in info or not isinstance(src.get("size"), int):
+            return
+        info["size"] = src["size"]
+        tmp = os.path.join(d, "info.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump(info, f)
+        os.rename(tmp, os.path.join(d, "info.json"))
+
     def recorded_size(self, name: str) -> int | None:
         """The content size recorded for committed snapshot ``name``; None when there is
         no such snapshot or it was committed without one (older stores, build steps)."""

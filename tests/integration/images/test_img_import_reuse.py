@@ -86,6 +86,10 @@ def test_a_layer_without_recorded_size_is_unpacked_again(engine, busybox_tar, un
     assert engine.images.rootfs_layers(second) == [chain]
     assert engine.images.size(second) == engine.images.size(first)
     assert os.listdir(os.path.join(engine.snapshots.root, "a")) == []
+    # the second unpack taught the old snapshot its size: a third import reuses it
+    assert engine.snapshots.recorded_size(chain) == engine.images.size(first)
+    engine.images.import_image(io.BytesIO(data), "bb:3")
+    assert len(unpacks) == 2
 
 
 def test_import_after_rmi_unpacks_again(engine, busybox_tar, unpacks, mount_image):

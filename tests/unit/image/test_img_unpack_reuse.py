@@ -111,3 +111,19 @@ def test_recorded_size_ignores_a_damaged_record(tmp_path):
     with open(info, "w") as f:
         f.write("{not json")
     assert s.recorded_size(name) is None
+
+
+def test_adopt_size_only_fills_a_missing_size(tmp_path):
+    s = _prepared(tmp_path)
+    name = "sha256:" + "bc" * 32
+    s.commit(name, "extract-1")  # committed without a size
+    s.prepare("extract-2", None)
+    s.record_size("extract-2", 77)
+    s.adopt_size(name, "extract-2")
+    assert s.recorded_size(name) == 77
+    s.prepare("extract-3", None)
+    s.record_size("extract-3", 99)
+    s.adopt_size(name, "extract-3")  # already known: unchanged
+    assert s.recorded_size(name) == 77
+    s.adopt_size("sha256:" + "de" * 32, "extract-3")  # no such snapshot: nothing happens
+    assert s.recorded_size("sha256:" + "de" * 32) is None

@@ -13,23 +13,40 @@ Every error is an InvalidArgument naming the offending spec.
 """
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass
+import _socket  # inet_pton: ipaddress and dataclasses cost the CLI ~40 ms of imports (re)
 
 from dockyard.errors import InvalidArgument
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 
 
-@dataclass(frozen=True)
 class Binding:
-    """One requested publication; ``host_lo == host_hi == 0`` means "any free port"."""
+    """One requested publication; ``host_lo == host_hi == 0`` means "any free port".
+    Immutable and compared by value (a frozen dataclass without importing dataclasses:
+    ``run -p`` parses specs in the CLI, whose start-up is part of every command)."""
 
-    proto: str
-    container_port: int
-    host_ip: str
-    host_lo: int
-    host_hi: int
+    __slots__ = ("proto", "container_port", "host_ip", "host_lo", "host_hi")
+
+    def __init__(self, proto: str, container_port: int, host_ip: str, host_lo: int,
+                 host_hi: int) -> None:
+        for name, value in zip(self.__slots__, (proto, container_port, host_ip, host_lo,
+                                                host_hi)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Binding is immutable (tried to set {name})")
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, n) for n in self.__slots__)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Binding) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return "Binding(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
     @property
     def key(self) -> str:
@@ -68,8 +85,8 @@ def _host_ip(text: str) -> str:
     if not text:
         return ""
     try:
-        ipaddress.ip_address(text)
-    except ValueError:
+        _socket.inet_pton(_socket.AF_INET6 if ":" in text else _socket.AF_INET, text)
+    except OSError:
         raise InvalidArgument(f"invalid host ip {text!r} in port binding") from None
     return text
 

@@ -67,6 +67,32 @@ def open_listeners(args) -> list[socket.socket]:
     return socks
 
 
+def lock_roots(*roots: str) -> list[int]:
+    """Hold an exclusive lock on each root for the daemon's lifetime: two daemons on one
+    data root (or one exec root, where the supervisor lives) would corrupt each other's
+    state. Raises DockyardError naming the root and the other daemon's pid."""
+    import fcntl
+    from dockyard.errors import DockyardError
+    fds = []
+    for root in roots:
+        os.makedirs(root, mode=0o711, exist_ok=True)
+        fd = os.open(os.path.join(root, "dockyardd.pid"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                     0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            for held in fds:
+                os.close(held)
+            raise DockyardError(f"{root} is in use by another dockyardd (pid {other}); "
+                                "give this one its own --data-root and --exec-root") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        fds.append(fd)
+    return fds
+
+
 def setup_logging(args) -> None:
     level = logging.DEBUG if args.debug else logging.INFO
     if args.log_file:
@@ -88,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     from dockyard.engine import Engine
     from dockyard.errors import DockyardError
 
+    try:
+        lock_roots(args.data_root, args.exec_root)
+    except DockyardError as e:
+        print(f"dockyardd: {e}", file=sys.stderr)
+        return 1
     engine = Engine(args.data_root, args.exec_root)
     engine.runtime_name = args.runtime
     engine.insecure_registries = tuple(args.insecure_registry)

@@ -6,6 +6,8 @@ own short connection; ``attach``/``exec``/``subscribe`` keep theirs as a stream.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import socket
 import subprocess
@@ -15,6 +17,8 @@ from typing import Iterator
 
 from dockyard import errors
 from dockyard.supervisor import protocol as P
+
+log = logging.getLogger("dockyard.supervisor")
 
 
 class SupervisorClient:
@@ -28,8 +32,8 @@ class SupervisorClient:
         """Connect, or start the supervisor and then connect."""
         with self._lock:
             try:
-                self.call("ping")
-                return
+                if self._current(self.call("ping")):
+                    return
             except errors.Unavailable:
                 pass
             cmd = [sys.executable, "-m", "dockyard.supervisor.server",
@@ -39,6 +43,33 @@ class SupervisorClient:
                 raise errors.Unavailable("cannot start the supervisor: "
                                          + res.stderr.decode(errors="replace").strip()[-500:])
             self.call("ping")
+
+    def _current(self, info: dict) -> bool:
+        """True if the running supervisor runs this code and runtime, or cannot be
+        replaced (it holds containers: they keep it, and a warning says so). An idle one
+        with other code is retired, and False tells the caller to start a new one."""
+        from dockyard.supervisor.codeid import code_id
+        if info.get("code") == code_id() and info.get("runtime", self.runtime) == self.runtime:
+            return True
+        procs = info.get("procs")
+        if procs is None:  # a supervisor from before "procs" was in ping's reply
+            procs = len(self.call("list").get("procs") or [])
+        if procs:
+            log.warning("supervisor pid %s runs other code or runtime (%s) than this daemon; "
+                        "it keeps its %s containers and execs, new ones use it too",
+                        info.get("pid"), info.get("runtime"), procs)
+            return True
+        log.info("supervisor pid %s runs other code: replacing it (it is idle)", info.get("pid"))
+        try:
+            self.call("retire")
+        except errors.DockyardError:
+            pass  # it may exit before the reply reaches us, or not know "retire" yet
+        if not _wait_gone(info.get("pid"), 2.0) and info.get("pid"):
+            import signal
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(info["pid"], signal.SIGTERM)  # its SIGTERM handler ends the loop
+            _wait_gone(info["pid"], 5.0)
+        return False
 
     def _connect(self) -> socket.socket:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -134,6 +165,23 @@ class Stream:
         except OSError:
             pass
         self.sock.close()
+
+
+def _wait_gone(pid, timeout: float) -> bool:
+    """Wait until process ``pid`` has exited (not our child: poll /proc); True if it has."""
+    import time
+    deadline = time.monotonic() + timeout
+    while pid:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rpartition(")")[2].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def _read_reply(f) -> dict:

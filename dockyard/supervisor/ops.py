@@ -20,7 +20,17 @@ class OpsMixin:
         return p
 
     def op_ping(self, c, msg):
-        return {"pid": __import__("os").getpid()}
+        from dockyard.supervisor.codeid import code_id
+        return {"pid": __import__("os").getpid(), "code": code_id(), "runtime": self.runtime,
+                "procs": len(self.procs)}
+
+    def op_retire(self, c, msg):
+        """Exit now, if nothing runs here (the daemon replaces a supervisor whose code is
+        not its own); with containers or execs a Conflict."""
+        if self.procs:
+            raise Conflict(f"supervisor: {len(self.procs)} containers/execs still here")
+        self.running = False
+        return {}
 
     def op_create(self, c, msg):
         """Create the container through the runtime; its init waits for ``start``."""

@@ -51,6 +51,7 @@ class Conn:
 class Supervisor(OpsMixin):
     def __init__(self, exec_root: str, runtime: str):
         self.exec_root = exec_root
+        self.runtime = runtime
         self.state_dir = os.path.join(exec_root, "supervisor")
         os.makedirs(self.state_dir, exist_ok=True)
         self.driver = make_driver(runtime, os.path.join(exec_root, "runtime", runtime))
@@ -411,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--log-file", default=None)
     ap.add_argument("--foreground", action="store_true")
     args = ap.parse_args(argv)
+    from dockyard.supervisor.codeid import code_id
+    code_id()  # fingerprint the code as loaded now, before anything can change on disk
     sup = Supervisor(args.exec_root, args.runtime)
     srv = sup.listen(os.path.join(args.exec_root, "supervisor.sock"))
     if not args.foreground and os.fork() > 0:

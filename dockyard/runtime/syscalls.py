@@ -190,6 +190,20 @@ class Linux:
                                  _ULong(0))
         return self._check(ret, "pidfd_open", f"/proc/{pid}")
 
+    def reset_signals(self) -> None:
+        """Every signal back to its default action and an empty signal mask, as
+        the container's process must start: an ignored signal survives exec (a
+        daemon started with SIGINT ignored would hand that on, and a shell cannot
+        trap a signal ignored at entry), and Python itself ignores SIGPIPE and
+        SIGXFSZ. Not for SIGKILL/SIGSTOP or glibc's internal 32 and 33."""
+        handler = self._libc.signal
+        for sig in range(1, 65):
+            if sig not in (9, 19, 32, 33):
+                handler(_Int(sig), _ULong(0))  # SIG_DFL
+        # SIG_SETMASK (2) to an empty set (the kernel's sigset_t is 8 bytes;
+        # glibc's is 128, and it reads the whole buffer)
+        self._check(self._libc.sigprocmask(_Int(2), bytes(128), None), "sigprocmask")
+
     # thin wrappers so identity changes are visible to (and fakeable by) tests
     def setgroups(self, gids: list[int]) -> None:
         os.setgroups(gids)

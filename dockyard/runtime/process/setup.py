@@ -202,9 +202,10 @@ def _filter_for(profile: dict):
 
 
 def exec_process(path: str, process: dict, config: dict, opts: dict | None = None) -> None:
-    """Load a still-pending seccomp filter, then exec (through the sealed
+    """Reset signal dispositions and mask, load a still-pending seccomp filter, then exec (through the sealed
     trampoline where there is one, see linux/trampoline.py). Does not return."""
     opts = opts or {}
+    sc.get().reset_signals()  # before seccomp: the filter may deny rt_sigaction
     flt = opts.get("pending_seccomp")
     if flt is not None:
         flt.load()

@@ -135,10 +135,10 @@ class Harness:
             raise AssertionError(f"{self.name} create failed: {proc.stderr}")
         return proc
 
-    def run(self, args: list[str], edit=None):
+    def run(self, args: list[str], edit=None, **kw):
         """``run`` a fresh container in the foreground; returns the CompletedProcess."""
         cid = self.new_id()
-        return self.cmd("run", "--bundle", self.bundle(args, cid, edit), cid)
+        return self.cmd("run", "--bundle", self.bundle(args, cid, edit), cid, **kw)
 
     def started(self, args: list[str], edit=None) -> str:
         """create + start a container running ``args``; returns its ID."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -92,6 +93,23 @@ def test_user_groups_cwd_and_umask(rt):
     assert (uid, gid) == ("1000", "1000")
     assert "10" in rest and "20" in rest
     assert rest[-2:] == ["/tmp", "0077"]
+
+
+def _ignore_and_block_some_signals() -> None:
+    # what a daemon started from a non-interactive shell's background job gets
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM})
+
+
+def test_signals_start_at_default_whatever_the_caller_ignores(rt):
+    out = rt.run(["grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"],
+                 preexec_fn=_ignore_and_block_some_signals)
+    assert out.returncode == 0, out.stderr
+    assert status_field(out.stdout, "SigIgn") == "0" * 16
+    if rt.name != "runc":  # runc leaves a blocked SIGUSR1 blocked (Go unblocks SIGTERM)
+        assert status_field(out.stdout, "SigBlk") == "0" * 16
 
 
 def test_rlimits_and_no_new_privileges(rt):

@@ -176,3 +176,34 @@ def test_after_fork_work_runs_once():
     parent._after_fork(opts, 42)
     parent._after_fork({}, 43)
     assert ran == [41] and "after_fork" not in opts
+
+
+def test_exec_resets_signals_before_seccomp_and_exec(fake):
+    class Filter:
+        def load(self):
+            fake.calls.append(("seccomp_load",))
+
+    setup.exec_process("/bin/true", {"args": ["true"], "env": []}, {},
+                       {"pending_seccomp": Filter()})
+    names = fake.names()
+    assert names.index("reset_signals") < names.index("seccomp_load") < names.index("execve")
+
+
+def test_reset_signals_clears_ignored_dispositions_and_mask():
+    """The real seam, in a forked child: what it leaves for the exec'd program."""
+    import signal
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+            sc.Linux().reset_signals()
+            with open("/proc/self/status") as f:
+                fields = dict(line.split(":\t", 1) for line in f.read().splitlines())
+            code = 0 if int(fields["SigIgn"], 16) == 0 and int(fields["SigBlk"], 16) == 0 \
+                else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

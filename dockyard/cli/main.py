@@ -6,9 +6,9 @@ does, by raising ``CommandError(…, 125)``).
 """
 from __future__ import annotations
 
-import os
 import sys
 
+from dockyard import getenv
 from dockyard.cli.commands import ALIASES, COMMANDS
 from dockyard.cli.flags import Parser
 
@@ -106,7 +106,7 @@ def run_command(mod, args, opts: dict) -> int:
             print(str(e), file=sys.stderr)
         return e.status
     except errors.DockyardError as e:
-        if opts.get("debug") or os.environ.get("DOCKYARD_DEBUG"):
+        if opts.get("debug") or getenv("DOCKYARD_DEBUG"):
             raise
         print(_error_text(e), file=sys.stderr)
         return 1

@@ -11,10 +11,9 @@ if TYPE_CHECKING:
     from typing import Any, Iterator
 
 import _socket
-import os
 import sys
 
-from dockyard import errors, jsonlite
+from dockyard import errors, getenv, jsonlite
 from dockyard.client.transport import Connection, ProtocolError, Response
 
 API_VERSION = "1.43"
@@ -56,7 +55,7 @@ def error_for(status: int, message: str) -> errors.DockyardError:
 
 class Client:
     def __init__(self, host: str | None = None, autostart: bool = True):
-        self.host = host or os.environ.get("DOCKYARD_HOST") or DEFAULT_HOST
+        self.host = host or getenv("DOCKYARD_HOST") or DEFAULT_HOST
         if not self.host.startswith("unix://"):
             raise errors.InvalidArgument(f"unsupported host {self.host!r}: use unix:///path")
         self.socket_path = self.host[len("unix://"):]
@@ -97,10 +96,11 @@ class Client:
         raise errors.Unavailable(f"Cannot connect to the dockyard daemon at {self.host}")
 
     def _may_autostart(self) -> bool:
-        return self.autostart and not self._started and os.environ.get("DOCKYARD_NO_AUTOSTART") != "1"
+        return self.autostart and not self._started and getenv("DOCKYARD_NO_AUTOSTART") != "1"
 
     def _start_daemon(self) -> None:
         """Start dockyardd detached, logging to the data root, and wait for its socket."""
+        import os
         self._started = True
         data_root = os.environ.get("DOCKYARD_DATA_ROOT", "/var/lib/dockyard")
         os.makedirs(data_root, mode=0o711, exist_ok=True)
@@ -291,6 +291,7 @@ def _daemon_command() -> list[str]:
     """How to start dockyardd: the ``dockyardd`` beside this CLI's launcher (the venv's
     wrapper, whose interpreter has the daemon's dependencies; the lean CLI itself may run
     on another interpreter without them), else one on PATH, else this interpreter."""
+    import os
     here = os.path.dirname(os.path.realpath(sys.argv[0])) if sys.argv and sys.argv[0] else ""
     dirs = ([here] if here else []) + os.environ.get("PATH", "").split(os.pathsep)
     for d in dirs:

@@ -4,8 +4,7 @@ Bad values raise CommandError with docker's text and status 125.
 """
 from __future__ import annotations
 
-import os
-
+from dockyard import getenv
 from dockyard.cli.flags import REMAINDER
 
 
@@ -131,7 +130,9 @@ def env_list(args) -> list[str]:
         out += [ln for ln in (x.strip() for x in lines) if ln and not ln.startswith("#")]
     out += args.env
     # KEY without "=" takes the value from our environment (dropped when unset), as docker
-    return [e if "=" in e else f"{e}={os.environ[e]}" for e in out if "=" in e or e in os.environ]
+    passed = [(e, getenv(e)) for e in out if "=" not in e]
+    values = {e: v for e, v in passed if v is not None}
+    return [e if "=" in e else f"{e}={values[e]}" for e in out if "=" in e or e in values]
 
 
 def restart(v: str) -> dict:

@@ -21,12 +21,26 @@ LEAN = {
     "dockyard-runtime": "dockyard.runtime.cli:main",
 }
 
+# After the command, the interpreter's finalisation (tearing down every module and
+# object) is ~1.2 ms of a 9 ms ``dockyard ps``. The launcher skips it when nothing can
+# need it: stdout and stderr flushed, no atexit callback (tempfile, logging,
+# concurrent.futures register one), no other thread alive. Files the commands write
+# are closed by ``with`` blocks; anything else takes the normal exit.
 _TEMPLATE = """#!{python} -S
 # dockyard fast launcher (dockyard/launchers.py): no site, the package path fixed at install
 import sys
 sys.path.insert(0, {root!r})
 from {module} import {func}
-sys.exit({func}())
+rc = {func}()
+try:
+    sys.stdout.flush()
+    sys.stderr.flush()
+except BaseException:
+    sys.exit(rc)
+import _thread, atexit, posix
+if (rc is None or type(rc) is int) and not _thread._count() and not atexit._ncallbacks():
+    posix._exit((rc or 0) & 0xFF)
+sys.exit(rc)
 """
 
 

@@ -36,3 +36,21 @@ def test_pick_python_prefers_a_same_version_candidate(tmp_path, monkeypatch):
     assert launchers.pick_python("/default", (str(tmp_path / "missing"), str(same))) == str(same)
     monkeypatch.setenv("DOCKYARD_LAUNCHER_PYTHON", "/chosen")
     assert launchers.pick_python("/default", (str(same),)) == "/chosen"
+
+
+def test_launcher_output_and_status_survive_the_fast_exit(tmp_path):
+    """The launcher leaves with posix._exit: what the command printed must still arrive
+    (through a pipe, so fully buffered) and its exit status must be kept."""
+    launchers.install(str(tmp_path), python=sys.executable)
+    ok = subprocess.run([str(tmp_path / "dockyard"), "--help"], capture_output=True,
+                        text=True, timeout=30)
+    assert ok.returncode == 0
+    assert ok.stdout.startswith("Usage:  dockyard")
+    assert ok.stdout.rstrip().endswith("-v, --version        Print version")  # all of it
+    bad = subprocess.run([str(tmp_path / "dockyard"), "no-such-verb"], capture_output=True,
+                         text=True, timeout=30)
+    assert bad.returncode == 1
+    assert "'no-such-verb' is not a dockyard command" in bad.stderr
+    rt = subprocess.run([str(tmp_path / "dockyard-runtime"), "--root", str(tmp_path / "st"),
+                         "state", "nope"], capture_output=True, text=True, timeout=30)
+    assert rt.returncode == 1 and "container does not exist" in rt.stderr

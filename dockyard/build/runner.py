@@ -82,6 +82,23 @@ def run_step(engine, image_id: str, snapshot_key: str, config: dict,
         shutil.rmtree(bundle, ignore_errors=True)
 
 
+def remove_leftover_steps(engine) -> list[str]:
+    """Start-up after a crash: ``delete --force`` every step container the runtime still
+    has state for under the build root (it kills what is still running and removes its
+    cgroups); returns their IDs. The runtime's ``run`` that started one may outlive the
+    daemon, but once its state is gone it cannot clean up after its container."""
+    state_root = os.path.join(engine.exec_root, "build", "runtime")
+    try:
+        ids = sorted(os.listdir(state_root))
+    except FileNotFoundError:
+        return []
+    runtime = runtime_binary(engine)
+    for cid in ids:
+        subprocess.run([runtime, "--root", state_root, "delete", "--force", cid],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    return ids
+
+
 def _run(runtime: str, base: str, bundle: str, cid: str, on_output: Callable[[bytes], None]) -> int:
     state_root = os.path.join(base, "runtime")
     cmd = [runtime, "--root", state_root, "run", "--bundle", bundle, cid]

@@ -45,10 +45,13 @@ class BuildService:
         self.reaper.wait()
 
     def recover(self) -> None:
-        """Start-up: unmount and remove what builds cut short by a crash left behind
-        (step rootfs mounts, bundles, contexts). Their snapshots are scratch
+        """Start-up: remove what builds cut short by a crash left behind (step
+        containers with their processes and cgroups, rootfs mounts, bundles, contexts). Their snapshots are scratch
         ("extract-…") and go with the snapshotter's own recover()."""
         build_run = os.path.join(self.engine.exec_root, "build")
+        from dockyard.build.runner import remove_leftover_steps
+        for cid in remove_leftover_steps(self.engine):
+            log.warning("build recover: removed step container %s of a build cut short", cid)
         for target in sorted(_mounts_under(build_run), key=len, reverse=True):
             try:
                 umount(target)

@@ -1,6 +1,7 @@
 """Faults: kill -9 of dockyardd and of the supervisor in the middle of work, a data root
 that runs out of space, and many clients at once. After each: `system check` finds no
 problem, nothing is half-present, and the daemon comes back by itself on the next call."""
+import glob
 import os
 import signal
 import subprocess
@@ -42,6 +43,10 @@ def _kill_daemon_when(d: Daemon, predicate, timeout: float = 30) -> bool:
 
 def _images(d: Daemon) -> list[str]:
     return [t for i in d.client.get("/images/json") for t in (i.get("RepoTags") or [])]
+
+
+def _build_cgroups() -> set[str]:
+    return set(glob.glob("/sys/fs/cgroup/*/dockyard/dockyard-build-*"))
 
 
 def _survived(d: Daemon) -> None:
@@ -96,9 +101,13 @@ def test_kill9_daemon_during_build(fresh_daemon, tmp_path):
         for line in b.stdout:
             seen.append(line)
     threading.Thread(target=reader, daemon=True).start()
+    before = _build_cgroups()
     assert _kill_daemon_when(d, lambda: any("Step 3/4" in s for s in seen))
     b.wait(30)
     _survived(d)
+    # the step container that was running is gone with its cgroups (the runtime's
+    # `run` outlived the daemon, but start-up recovery removed the state it needed)
+    assert _build_cgroups() <= before
     assert "killed:1" not in _images(d)
     r = d.cli("build", "-t", "killed:1", str(ctx))
     assert r.returncode == 0, r.stdout + r.stderr

@@ -23,10 +23,38 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+_BEFORE: dict = {}
+_LEFT: list[str] = []
+
+
+def pytest_sessionstart(session):
+    if os.geteuid() == 0:
+        from tests.helpers import leftovers
+        _BEFORE.update(leftovers.snapshot())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Every test cleans up what it made: anything new on the machine fails the run."""
+    if _BEFORE:
+        from tests.helpers import leftovers
+        _LEFT[:] = leftovers.new_since(_BEFORE)
+        if _LEFT and session.exitstatus == 0:
+            session.exitstatus = 1
+
+
 def pytest_terminal_summary(terminalreporter):
     from tests.helpers.tally import summary_lines
     for line in summary_lines():
         terminalreporter.write_line(line)
+    if _BEFORE:
+        if _LEFT:
+            terminalreporter.write_line(f"machine leftovers: {len(_LEFT)} (this run fails)",
+                                        red=True)
+            for line in _LEFT:
+                terminalreporter.write_line(f"  {line}")
+        else:
+            terminalreporter.write_line("machine leftovers: none (cgroups, links, netns, "
+                                        "mounts, iptables chains, processes)")
 
 
 @pytest.fixture(scope="session")

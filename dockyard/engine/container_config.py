@@ -55,13 +55,14 @@ def host_config(body: dict) -> dict:
         raise InvalidArgument("Minimum memory limit allowed is 6MB")
     if hc.get("NanoCpus") and hc.get("CpuQuota"):
         raise InvalidArgument("Conflicting options: Nano CPUs and CPU Period cannot both be set")
-    hc.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
-    hc["LogConfig"].setdefault("Config", {})
-    if hc["LogConfig"].get("Type") not in ("json-file", "", None):
-        raise InvalidArgument(f"logging driver {hc['LogConfig']['Type']!r} is not supported "
-                              "(only json-file)")
-    hc["LogConfig"]["Type"] = "json-file"
-    log_opts(hc["LogConfig"]["Config"])
+    lc = hc.get("LogConfig") or {}
+    hc["LogConfig"] = lc = {"Type": lc.get("Type") or "json-file", "Config": lc.get("Config") or {}}
+    if lc["Type"] not in LOG_DRIVERS:
+        if lc["Type"] in DOCKER_ONLY_LOG_DRIVERS:
+            raise InvalidArgument(f"logging driver '{lc['Type']}' is not supported by dockyard "
+                                  f"(use {', '.join(LOG_DRIVERS)})")
+        raise InvalidArgument(f"logger: no log driver named '{lc['Type']}' is registered")
+    log_opts(lc["Config"], lc["Type"])
     for b in hc.get("Binds") or []:
         parse_bind(b)
     return hc
@@ -81,11 +82,28 @@ def restart_policy(rp: dict) -> dict:
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 
 
-def log_opts(opts: dict) -> tuple[int, int]:
-    """(max_size bytes, max_file) from ``--log-opt``; unknown keys are an error like docker's."""
+# json-file: docker's default. local: docker's compact driver; here it is stored as
+# json-file underneath (the on-disk format is the daemon's business: clients read through
+# the API either way) with local's defaults, 20 MB x 5 files. none: nothing kept, `logs`
+# refuses as docker does; attach still streams.
+LOG_DRIVERS = ("json-file", "local", "none")
+DOCKER_ONLY_LOG_DRIVERS = ("syslog", "journald", "gelf", "fluentd", "awslogs", "splunk",
+                           "etwlogs", "gcplogs", "logentries")
+_LOG_OPTS = {"json-file": ("max-size", "max-file", "compress", "labels", "labels-regex",
+                           "env", "env-regex", "tag"),
+             "local": ("max-size", "max-file", "compress")}
+
+
+def log_opts(opts: dict, driver: str = "json-file") -> tuple[int, int]:
+    """(max_size bytes, max_file) from ``--log-opt`` for ``driver``; unknown keys are an
+    error like docker's. ``none`` keeps nothing and ignores its options, as docker."""
+    if driver == "none":
+        return 0, 1
     for k in opts:
-        if k not in ("max-size", "max-file", "compress", "labels", "env", "tag"):
-            raise InvalidArgument(f"unknown log opt '{k}' for json-file log driver")
+        if k not in _LOG_OPTS[driver]:
+            raise InvalidArgument(f"unknown log opt '{k}' for {driver} log driver")
+    if driver == "local":
+        opts = {"max-size": "20m", "max-file": "5", **opts}
     size = 0
     if opts.get("max-size") not in (None, "", "-1"):
         m = re.fullmatch(r"(\d+)([kmgb]?)", str(opts["max-size"]).lower())

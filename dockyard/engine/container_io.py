@@ -80,6 +80,9 @@ class IOMixin:
         rec = self.get(ref)
         cid = rec["Id"]
         path = rec["LogPath"]
+        if (rec["HostConfig"].get("LogConfig") or {}).get("Type") == "none" or not path:
+            from dockyard.errors import NotImplementedYet
+            raise NotImplementedYet("configured logging driver does not support reading")
         records, offset = jsonlog.read_records(path, tail)
         want = {"stdout": stdout, "stderr": stderr}
 

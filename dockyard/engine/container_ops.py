@@ -124,7 +124,8 @@ class OpsMixin:
             ph.mark("config")
             with contextlib.suppress(DockyardError):
                 self.sup.call("delete", id=cid, force=True)  # a stale process from a last run
-            size, nfile = log_opts(hc["LogConfig"]["Config"])
+            driver = hc["LogConfig"]["Type"]
+            size, nfile = log_opts(hc["LogConfig"]["Config"], driver)
             # The network (veth, address, port rules, /etc/hosts) is set up while the
             # supervisor creates the container: both only need the netns, and the init
             # waits for "start" before it runs anything.
@@ -132,7 +133,8 @@ class OpsMixin:
                 pid = self.sup.call(
                     "create", id=cid, bundle=p.bundle, tty=cfg["Tty"], stdin=cfg["OpenStdin"],
                     stdin_once=cfg["StdinOnce"], exit_file=p.exit,
-                    log={"path": p.log, "max_size": size, "max_file": nfile},
+                    log=None if driver == "none" else
+                    {"path": p.log, "max_size": size, "max_file": nfile},
                     restart=hc["RestartPolicy"])["pid"]
                 undo.callback(self._sup_delete, cid)
             ph.mark("create+net")

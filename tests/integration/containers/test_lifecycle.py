@@ -127,6 +127,29 @@ def test_docker_default_security(daemon):
     assert r.stdout.splitlines()[-1] == "1"       # its own /etc/hostname bind mount
 
 
+def test_log_drivers_none_and_local(daemon, ctr):
+    quiet = ctr.name("nolog")
+    r = daemon.cli("run", "--name", quiet, "--log-driver", "none", "busybox", "echo", "attached")
+    assert r.returncode == 0 and r.stdout == "attached\n"  # attach does not need the log
+    logs = daemon.cli("logs", quiet)
+    assert logs.returncode == 1
+    assert "configured logging driver does not support reading" in logs.stderr
+    info = json.loads(daemon.cli("inspect", quiet, check=True).stdout)[0]
+    assert info["LogPath"] == "" and info["HostConfig"]["LogConfig"]["Type"] == "none"
+    local = ctr.name("local")
+    daemon.cli("run", "--name", local, "--log-driver", "local", "--log-opt", "max-file=2",
+               "busybox", "sh", "-c", "echo kept", check=True)
+    assert daemon.cli("logs", local).stdout == "kept\n"
+    info = json.loads(daemon.cli("inspect", local, check=True).stdout)[0]
+    assert info["HostConfig"]["LogConfig"] == {"Type": "local", "Config": {"max-file": "2"}}
+    for flags, message in ((["--log-driver", "syslog"], "not supported by dockyard"),
+                           (["--log-driver", "nosuch"], "no log driver named 'nosuch'"),
+                           (["--log-driver", "local", "--log-opt", "tag=x"],
+                            "unknown log opt 'tag' for local log driver")):
+        bad = daemon.cli("run", "--rm", *flags, "busybox", "true")
+        assert bad.returncode == 125 and message in bad.stderr, bad.stderr
+
+
 def test_logs_tail_timestamps_and_follow(daemon, ctr):
     n = ctr.name("logs")
     daemon.cli("run", "-d", "--name", n, "busybox", "sh", "-c",

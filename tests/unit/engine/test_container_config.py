@@ -29,6 +29,22 @@ def test_restart_and_log_opts():
         cc.log_opts({"max-size": "ten"})
     with pytest.raises(InvalidArgument, match="unknown log opt"):
         cc.log_opts({"color": "1"})
+    # local: docker's defaults (20 MB, 5 files) and its own option set; none: nothing kept
+    assert cc.log_opts({}, "local") == (20 * 1024 ** 2, 5)
+    assert cc.log_opts({"max-file": "2"}, "local") == (20 * 1024 ** 2, 2)
+    with pytest.raises(InvalidArgument, match="for local log driver"):
+        cc.log_opts({"labels": "a"}, "local")
+    assert cc.log_opts({"whatever": "1"}, "none") == (0, 1)
+
+
+def test_log_driver_choice():
+    hc = cc.host_config({"HostConfig": {"LogConfig": {"Type": "local"}}})
+    assert hc["LogConfig"] == {"Type": "local", "Config": {}}
+    assert cc.host_config({})["LogConfig"] == {"Type": "json-file", "Config": {}}
+    with pytest.raises(InvalidArgument, match="no log driver named 'x'"):
+        cc.host_config({"HostConfig": {"LogConfig": {"Type": "x"}}})
+    with pytest.raises(InvalidArgument, match="not supported by dockyard"):
+        cc.host_config({"HostConfig": {"LogConfig": {"Type": "journald"}}})
 
 
 def test_rm_and_restart_conflict():

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from dockyard.errors import InvalidArgument, NotFound
+from dockyard.errors import DockyardError, InvalidArgument, NotFound
 from dockyard.image import lease as leases
 from dockyard.image import unpack
 from dockyard.oci import digest as dg
@@ -303,6 +303,25 @@ class ImageCore:
                 if ref:
                     self._tag(db, image_id, ref)
         return image_id
+
+    def import_url(self, url: str, ref: str | None = None, changes: list[str] | None = None,
+                   message: str = "", timeout: float = 60) -> str:
+        """``docker import URL``: fetch the tarball over HTTP(S) and import it as it arrives."""
+        import urllib.error
+        import urllib.request
+        if not url.startswith(("http://", "https://")):
+            raise InvalidArgument(f"import from {url}: only http:// and https:// URLs can be "
+                                  "imported (send other tarballs as the body, fromSrc=-)")
+        try:
+            resp = urllib.request.urlopen(url, timeout=timeout)
+        except urllib.error.HTTPError as e:
+            raise DockyardError(f"import from {url}: the server answered {e.code} {e.reason}") \
+                from None
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            raise DockyardError(f"import from {url}: cannot fetch the URL: "
+                                f"{getattr(e, 'reason', e)}") from None
+        with resp:
+            return self.import_image(resp, ref, changes, message, url)
 
 
 from dockyard.image.tags import TagsMixin  # noqa: E402  (mixins need ImageCore's helpers)

@@ -56,11 +56,14 @@ def create(req, engine):
             req.query("fromImage"), req.query("tag") or None, req.query("platform") or None,
             registry_auth(req)))
     src = req.query("fromSrc")
-    if src != "-":
-        raise InvalidArgument("import from a URL is not supported: send the tarball "
-                              "(fromSrc=-)" if src else "fromImage or fromSrc is required")
+    if not src:
+        raise InvalidArgument("fromImage or fromSrc is required")
     repo = req.query("repo") or None
     ref = str(reference.parse_repo_tag(repo, req.query("tag") or None)) if repo else None
+    if src != "-":  # a URL the daemon fetches (docker import URL)
+        image_id = engine.images.import_url(src, ref, req.query_all("changes"),
+                                            req.query("message") or "")
+        return JSONStream([{"status": f"Downloading from {src}"}, {"status": image_id}])
     image_id = engine.images.import_image(req.body, ref, req.query_all("changes"),
                                           req.query("message") or "", "-")
     return JSONStream([{"status": image_id}])

@@ -1,4 +1,4 @@
-"""dockyard import: make an image from a rootfs tarball (file, ``-`` for stdin) or a directory."""
+"""dockyard import: make an image from a rootfs tarball (file, URL, ``-`` for stdin) or a directory."""
 from __future__ import annotations
 
 HELP = "Import the contents from a tarball or a directory to create a filesystem image"
@@ -9,7 +9,7 @@ def configure(p) -> None:
                    help="Apply Dockerfile instruction to the created image")
     p.add_argument("-m", "--message", default="", help="Set commit message for imported image")
     p.add_argument("--platform", help="Set platform if server is multi-platform capable")
-    p.add_argument("source", metavar="file|-|DIRECTORY")
+    p.add_argument("source", metavar="file|URL|-|DIRECTORY")
     p.add_argument("repository", nargs="?", metavar="REPOSITORY[:TAG]")
 
 
@@ -27,8 +27,6 @@ def open_source(source: str):
         write_dir(source, tmp)
         tmp.seek(0)
         return tmp
-    if "://" in source:
-        raise CommandError(f"importing from a URL is not supported: {source}")
     try:
         return open(source, "rb")
     except OSError as e:
@@ -73,6 +71,17 @@ def run(args, client) -> int:
     if args.repository:
         from dockyard.oci import reference
         reference.parse(args.repository)  # reject a bad name before sending the tarball
+    if args.source.startswith(("http://", "https://")):  # the daemon fetches it, as docker's
+        from dockyard import errors
+        params = {"fromSrc": args.source, "repo": args.repository,
+                  "message": args.message or None, "changes": args.change or None}
+        image_id = ""
+        for msg in client.stream("POST", "/images/create", params):
+            if "error" in msg:
+                raise errors.DockyardError(msg["error"])
+            image_id = msg.get("status", image_id)
+        print(image_id)
+        return 0
     stream = open_source(args.source)
     try:
         print(send(client, stream, args.repository, args.change, args.message))

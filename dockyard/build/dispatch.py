@@ -165,7 +165,8 @@ def parse_duration(text: str) -> int:
     return total
 
 
-def dispatch_healthcheck(b: "Builder", st: StageState, ins: I.Healthcheck) -> None:
+def healthcheck_config(ins: I.Healthcheck) -> dict:
+    """The image config's ``Healthcheck`` for a HEALTHCHECK instruction (durations in ns)."""
     hc: dict = {"Test": list(ins.test)}
     names = {"interval": "Interval", "timeout": "Timeout", "start-period": "StartPeriod",
              "start-interval": "StartInterval"}
@@ -174,6 +175,11 @@ def dispatch_healthcheck(b: "Builder", st: StageState, ins: I.Healthcheck) -> No
             hc[key] = parse_duration(ins.options[flag])
     if "retries" in ins.options:
         hc["Retries"] = int(ins.options["retries"])
+    return hc
+
+
+def dispatch_healthcheck(b: "Builder", st: StageState, ins: I.Healthcheck) -> None:
+    hc = healthcheck_config(ins)
     st.config["Healthcheck"] = hc
     b.commit_config(st, nop("HEALTHCHECK " + json.dumps(hc)))
 

@@ -64,5 +64,11 @@ def apply_changes(cfg: dict, line: str) -> None:
         cfg["StopSignal"] = arg.strip()
     elif instr == "ONBUILD":
         cfg["OnBuild"] = (cfg.get("OnBuild") or []) + [arg.strip()]
-    elif instr == "HEALTHCHECK":
-        raise InvalidArgument("HEALTHCHECK is not supported in commit changes yet")
+    elif instr == "HEALTHCHECK":  # the Dockerfile instruction's own syntax and checks
+        from dockyard.build import instructions, parser
+        from dockyard.build.dispatch import healthcheck_config
+        try:
+            [node] = parser.parse(line.strip(), "change").nodes
+            cfg["Healthcheck"] = healthcheck_config(instructions.from_node(node))
+        except (InvalidArgument, ValueError) as e:  # DockerfileError is one
+            raise InvalidArgument(f"invalid change {line.strip()!r}: {e}") from None

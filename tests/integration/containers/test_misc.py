@@ -106,6 +106,22 @@ def test_health_check_turns_healthy(daemon, ctr):
         pass
 
 
+def test_committed_healthcheck_runs(daemon, ctr):
+    src, n = ctr.name("hcsrc"), ctr.name("hcimg")
+    daemon.cli("create", "--name", src, "busybox", "true", check=True)
+    daemon.cli("commit", "-c", "HEALTHCHECK --interval=200ms --retries=1 CMD test -f /tmp/ok",
+               src, f"{src}:hc", check=True)
+    try:
+        daemon.cli("run", "-d", "--name", n, f"{src}:hc", "sh", "-c",
+                   "touch /tmp/ok; exec sleep 1000", check=True)
+        while daemon.cli("inspect", "-f", "{{.State.Health.Status}}", n).stdout.strip() \
+                != "healthy":
+            pass
+    finally:
+        daemon.cli("rm", "-f", n)
+        daemon.cli("rmi", f"{src}:hc")
+
+
 def test_large_stdin_is_not_lost_or_blocking(daemon):
     data = b"x" * (3 << 20)  # far more than a pipe buffer: written as the process reads
     r = daemon.cli("run", "--rm", "-i", "busybox", "sh", "-c", "sleep 0.5; wc -c", input=data)

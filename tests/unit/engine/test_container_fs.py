@@ -42,6 +42,22 @@ def test_commit_changes():
     assert cfg["Entrypoint"] == ["/bin/sh", "-c", "echo hi"]
 
 
+def test_commit_change_healthcheck_uses_the_dockerfile_syntax():
+    cfg: dict = {}
+    apply_changes(cfg, "HEALTHCHECK --interval=5s --retries=2 CMD wget -qO- localhost || exit 1")
+    assert cfg["Healthcheck"] == {"Test": ["CMD-SHELL", "wget -qO- localhost || exit 1"],
+                                  "Interval": 5_000_000_000, "Retries": 2}
+    apply_changes(cfg, 'HEALTHCHECK CMD ["true"]')
+    assert cfg["Healthcheck"] == {"Test": ["CMD", "true"]}
+    apply_changes(cfg, "HEALTHCHECK NONE")
+    assert cfg["Healthcheck"] == {"Test": ["NONE"]}
+    import pytest
+    from dockyard.errors import InvalidArgument
+    for bad in ("HEALTHCHECK --interval=abc CMD true", "HEALTHCHECK", "HEALTHCHECK FOO"):
+        with pytest.raises(InvalidArgument, match="invalid change"):
+            apply_changes(cfg, bad)
+
+
 def test_status_text_like_docker():
     assert human_duration(0.2) == "Less than a second"
     assert human_duration(75) == "About a minute"

@@ -145,32 +145,57 @@ class RegistryService:
     # -- push ------------------------------------------------------------------------------------
     def push_stream(self, name: str, tag: str | None = None,
                     auth: dict | None = None) -> Iterator[dict]:
-        """Push a local image by name (``tag`` overrides); docker's progress messages."""
+        """Push a local image by name (``tag`` overrides); docker's progress messages.
+
+        A name without a tag and no ``tag`` pushes every local tag of the repository, one
+        after the other (dockerd's rule; ``docker push --all-tags`` sends that)."""
         ref = reference.parse(name, default_tag=False)
-        ref = reference.parse(f"{ref.name}:{tag or ref.tag or 'latest'}") if not ref.digest else ref
         if ref.digest:
             raise InvalidArgument(f"cannot push a digest reference: {name}")
-        try:
-            image = self.engine.images.get(str(ref))
-        except NotFound:
-            raise NotFound(f"An image does not exist locally with the tag: "
-                           f"{ref.familiar_name}") from None
-        image_id = getattr(image, "id", None) or image["Id"]
-        return run_streaming(self._push_work, ref, image_id, auth)
+        if tag or ref.tag:
+            refs = [reference.parse(f"{ref.name}:{tag or ref.tag}")]
+        else:
+            refs = self._local_tags(ref.name)
+            if not refs:
+                raise NotFound(f"An image does not exist locally with the tag: "
+                               f"{ref.familiar_name}")
+        items = []
+        for r in refs:
+            try:
+                image = self.engine.images.get(str(r))
+            except NotFound:
+                raise NotFound(f"An image does not exist locally with the tag: "
+                               f"{r.familiar_name}") from None
+            items.append((r, getattr(image, "id", None) or image["Id"]))
+        return run_streaming(self._push_work, items, auth)
 
-    def _push_work(self, ch: Channel, ref: reference.Reference, image_id: str, auth) -> None:
-        client = self.client(ref.registry_host, auth)
+    def _local_tags(self, name: str) -> list[reference.Reference]:
+        """Every local ``name:tag``, by tag."""
+        prefix = name + ":"
+        rows = self.engine.meta.query("SELECT ref FROM image_refs WHERE substr(ref, 1, ?) = ?",
+                                      (len(prefix), prefix))
+        refs = [reference.parse(r["ref"]) for r in rows]
+        return sorted((r for r in refs if r.name == name and r.tag and not r.digest),
+                      key=lambda r: r.tag)
+
+    def _push_work(self, ch: Channel, items: list, auth) -> None:
+        client = self.client(items[0][0].registry_host, auth)
+        pushed = []
         try:
-            pusher = Pusher(self.engine, client, ref, ch)
-            pusher.announce()     # before layers are compressed (the first push of a layer)
-            manifest, media_type, config_digest, layers = \
-                self.engine.images.layer_blobs_for_push(image_id)
-            config_size = self.engine.content.size(config_digest)
-            digest = pusher.run(manifest, media_type, (config_digest, config_size), layers)
+            for ref, image_id in items:
+                pusher = Pusher(self.engine, client, ref, ch)
+                pusher._announced = bool(pushed)  # docker names the repository once
+                pusher.announce()  # before layers are compressed (a layer's first push)
+                manifest, media_type, config_digest, layers = \
+                    self.engine.images.layer_blobs_for_push(image_id)
+                config_size = self.engine.content.size(config_digest)
+                digest = pusher.run(manifest, media_type, (config_digest, config_size), layers)
+                pushed.append((image_id, f"{ref.name}@{digest}"))
             self._remember(client)
         finally:
             client.close()
-        self._record_repo_digest(image_id, f"{ref.name}@{digest}")
+            for image_id, repo_digest in pushed:
+                self._record_repo_digest(image_id, repo_digest)
 
     def _record_repo_digest(self, image_id: str, repo_digest: str) -> None:
         add = getattr(self.engine.images, "add_repo_digest", None)

@@ -47,6 +47,28 @@ def test_dockyard_push_pull_round_trip(daemon, registry, env):
     assert any(d.startswith(f"{registry.host}/tests/bb@sha256:") for d in inspect[0]["RepoDigests"])
 
 
+@pytest.mark.parametrize("tool", ["dockyard", "docker"])
+def test_push_all_tags(daemon, registry, env, tool):
+    repo = f"{registry.host}/all/{tool}"
+    for tag in ("a", "b"):
+        ok(run(env, "tag", "busybox:latest", f"{repo}:{tag}"))
+    try:
+        bad = run(env, "push", "--all-tags", f"{repo}:a")
+        assert bad.returncode != 0 and "--all-tags" in bad.stderr
+        out = ok(run(env, "push", "--all-tags", repo,
+                     tool=None if tool == "dockyard" else "docker"))
+        assert out.count("The push refers to repository") == 1, out
+        assert "a: digest: sha256:" in out and "b: digest: sha256:" in out, out
+        tags = json.loads(subprocess.run(
+            ["curl", "-s", f"http://{registry.host}/v2/all/{tool}/tags/list"],
+            capture_output=True, text=True, timeout=30).stdout)["tags"]
+        assert sorted(tags) == ["a", "b"]
+        missing = run(env, "push", "--all-tags", f"{registry.host}/all/none")
+        assert missing.returncode == 1 and "does not exist locally" in missing.stderr
+    finally:
+        run(env, "rmi", f"{repo}:a", f"{repo}:b")
+
+
 def test_docker_cli_push_and_pull(daemon, registry, env):
     name = f"{registry.host}/docker/bb:2"
     ok(run(env, "tag", "busybox:latest", name))

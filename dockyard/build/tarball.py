@@ -27,10 +27,14 @@ def _octal(n: int, width: int) -> bytes:
 
 
 def _pax(fields: dict[str, str]) -> bytes:
-    """A PAX extended header record set (``len key=value\n`` each)."""
+    """A PAX extended header record set (``len key=value\n`` each). A name that is not
+    UTF-8 (os.listdir gives it with surrogate escapes) goes in as its raw bytes, marked
+    ``hdrcharset=BINARY`` as POSIX says, like GNU tar and Go's archive/tar."""
     out = b""
+    if any(not _is_utf8(v) for v in fields.values()):
+        fields = {"hdrcharset": "BINARY", **fields}
     for key, value in fields.items():
-        body = f" {key}={value}\n".encode()
+        body = f" {key}={value}\n".encode("utf-8", "surrogateescape")
         n = len(body) + 1
         while len(str(n).encode() + body) != n:
             n = len(str(n).encode() + body)
@@ -38,11 +42,19 @@ def _pax(fields: dict[str, str]) -> bytes:
     return out
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def header(name: str, mode: int, uid: int, gid: int, size: int, mtime: int,
            kind: bytes, linkname: str = "") -> bytes:
     """One member's header block(s); a PAX header first when ustar cannot hold it."""
     pax = {}
-    bname, blink = name.encode(), linkname.encode()
+    bname, blink = os.fsencode(name), os.fsencode(linkname)
     if len(bname) > 100 or not name.isascii():
         pax["path"], bname = name, bname[:100]
     if len(blink) > 100 or not linkname.isascii():

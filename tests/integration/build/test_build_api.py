@@ -68,6 +68,25 @@ def test_dockyard_cli_stdin_tar_and_dockerfile(daemon, ctx):
     assert r.returncode == 0, r.stderr
 
 
+def test_context_file_names_that_are_not_utf8(daemon, tmp_path):
+    """A file name is bytes: one that is not UTF-8 reaches the image unchanged."""
+    root = tmp_path / "ctx8"
+    root.mkdir()
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.txt"), "wb") as f:
+        f.write(b"latin1\n")
+    (root / "Dockerfile").write_text("FROM busybox\nCOPY . /x/\n")
+    r = daemon.cli("build", "-t", "ctx8:1", str(root))
+    assert r.returncode == 0, r.stdout + r.stderr
+    try:
+        out = daemon.cli("run", "--rm", "ctx8:1", "sh", "-c",
+                         'for f in /x/caf*; do printf "%s" "$f" | od -An -tx1; cat "$f"; done',
+                         check=True).stdout
+        assert out.split() == ["2f", "78", "2f", "63", "61", "66", "e9", "2e", "74", "78", "74",
+                               "latin1"]
+    finally:
+        daemon.cli("rmi", "ctx8:1")
+
+
 def test_bad_dockerfile_over_api(daemon, tmp_path):
     ctx = tmp_path / "talk"
     shutil.copytree(EXAMPLE, ctx)

@@ -118,6 +118,22 @@ def test_hand_written_tar_reads_back(tmp_path):
     assert by_name["d" * 120].isdir()
 
 
+def test_names_that_are_not_utf8_travel_as_raw_bytes(tmp_path):
+    """os.listdir gives such a name with surrogate escapes; the tar carries its bytes."""
+    root = tmp_path / "c"
+    root.mkdir()
+    raw = b"caf\xe9-" + b"x" * 120  # not UTF-8, and too long for ustar: a PAX record
+    with open(os.path.join(os.fsencode(root), raw), "wb") as f:
+        f.write(b"latin1")
+    os.symlink(b"\xff-target", os.path.join(os.fsencode(root), b"l\xfe"))
+    data, _ = context_tar(str(root))
+    assert b"hdrcharset=BINARY" in data
+    tar = tarfile.open(fileobj=io.BytesIO(data), encoding="utf-8", errors="surrogateescape")
+    names = {m.name.encode("utf-8", "surrogateescape"): m for m in tar.getmembers()}
+    assert tar.extractfile(names[raw]).read() == b"latin1"
+    assert names[b"l\xfe"].linkname.encode("utf-8", "surrogateescape") == b"\xff-target"
+
+
 def test_image_rootfs_context_resolves_symlinks_inside(tmp_path):
     root = tmp_path / "rootfs"
     (root / "usr" / "lib").mkdir(parents=True)

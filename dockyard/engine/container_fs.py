@@ -158,10 +158,12 @@ class FsMixin:
                 paused = True
             except Exception:  # noqa: BLE001 — a freezer problem must not block commit
                 pass
+        upper = self.engine.snapshots.upper(rec["Id"])
+        lowers = _lowerdirs(self.engine.snapshots.mounts(rec["Id"]))
         try:
             image_id = self.engine.images.create_from_snapshot(
-                rec["Image"], self.engine.snapshots.upper(rec["Id"]), new_cfg, history,
-                ref=ref_name)
+                rec["Image"], upper, new_cfg, history, ref=ref_name,
+                exclude=_mountpoint_entries(upper, lowers))
         finally:
             if paused:
                 self.unpause(rec["Id"])
@@ -185,6 +187,35 @@ def _hide_mountpoints(changes: list[dict]) -> list[dict]:
         if not touched_only_targets:
             out.append(c)
     return sorted(out, key=lambda c: c["Path"])
+
+
+def _mountpoint_entries(upper: str, lowers: list[str]) -> frozenset[str]:
+    """What the runtime made in the upper dir only to mount /etc/hosts & co. on (empty
+    files), and a parent directory touched for nothing else (same owner and mode as
+    below it): docker keeps these in its hidden init layer, so a commit never has them."""
+    out = set()
+    for target in MOUNT_TARGETS:
+        rel = target.lstrip("/")
+        try:
+            st = os.lstat(os.path.join(upper, rel))
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size == 0:
+            out.add(rel)
+    for parent in {os.path.dirname(r) for r in out if os.path.dirname(r)}:
+        try:
+            left = set(os.listdir(os.path.join(upper, parent)))
+            mine = os.lstat(os.path.join(upper, parent))
+        except OSError:
+            continue
+        if left - {os.path.basename(r) for r in out if os.path.dirname(r) == parent}:
+            continue
+        below = next((os.lstat(os.path.join(lo, parent)) for lo in lowers
+                      if os.path.lexists(os.path.join(lo, parent))), None)
+        if below is not None and (below.st_mode, below.st_uid, below.st_gid) == \
+                (mine.st_mode, mine.st_uid, mine.st_gid):
+            out.add(parent)
+    return frozenset(out)
 
 
 def _lowerdirs(m: dict) -> list[str]:

@@ -54,7 +54,8 @@ class CreateMixin:
 
     def create_from_snapshot(self, parent_image_id: str | None, upper_dir: str,
                              config_changes: dict, history: dict, ref: str | None = None,
-                             snapshot_key: str | None = None) -> str:
+                             snapshot_key: str | None = None,
+                             exclude: frozenset[str] = frozenset()) -> str:
         """Commit ``upper_dir`` (overlay format) as a new layer on the parent image.
 
         The diff is stored as an uncompressed layer blob; the new config gets its diff ID
@@ -65,15 +66,18 @@ class CreateMixin:
         rename, instead of unpacking the blob again. The caller gives the snapshot up: it
         is gone afterwards, unless an identical layer already existed (then the caller
         still removes it). Without a key (``docker commit`` of a live container) the
-        blob is unpacked into a new snapshot and ``upper_dir`` is left alone.
+        blob is unpacked into a new snapshot and ``upper_dir`` is left alone; ``exclude``
+        (paths relative to it) are left out of the layer.
         """
+        if exclude and snapshot_key is not None:
+            raise ValueError("exclude needs a commit that unpacks its blob (no snapshot_key)")
         # a build step (snapshot_key) can be re-run: its lease is not fsync'd (see Lease)
         with self.lease(sync=snapshot_key is None) as lease:
             parents = self._parent_layers(parent_image_id)
             parent_chain = parents[-1].chain_id if parents else None
             with self.content.writer() as w:
                 # writeback starts as it goes: the final fsync then waits for the tail only
-                size = write_diff(upper_dir, unpack._BlobSink(w))
+                size = write_diff(upper_dir, unpack._BlobSink(w), exclude)
                 digest = unpack._commit_blob(self.content, w, lease)
             blob = oci.LayerBlob(digest, oci.OCI_LAYER, self.content.size(digest))
             layer = self._layer_for(blob, parent_chain, size, snapshot_key, lease)

@@ -179,19 +179,22 @@ class _Writer:
         return b"".join(parts)
 
 
-def write_diff(upper: str, out: BinaryIO) -> int:
+def write_diff(upper: str, out: BinaryIO, exclude: frozenset[str] = frozenset()) -> int:
     """Write the layer tar of overlay upper dir ``upper`` to ``out`` (uncompressed).
 
     Returns the layer's content size (bytes of regular files, hard links not counted).
     The archive ends with the two zero blocks only, like Go's archive/tar (no padding
-    to a 10 KiB record), so an empty layer is docker's 1024-byte empty tar.
+    to a 10 KiB record), so an empty layer is docker's 1024-byte empty tar. Entries
+    named in ``exclude`` (relative paths) are left out (a directory's entry only).
     """
     w = _Writer(upper, out)
     for dirpath, dirs, files in os.walk(upper):
         dirs.sort()
         rel_dir = os.path.relpath(dirpath, upper)
         for name in sorted(dirs + files):
-            w.add(name if rel_dir == "." else os.path.join(rel_dir, name))
+            rel = name if rel_dir == "." else os.path.join(rel_dir, name)
+            if rel not in exclude:
+                w.add(rel)
     w.emit(b"\0" * (BLOCK * 2))
     w.flush()
     return w.size

@@ -7,6 +7,8 @@ import threading
 
 import pytest
 
+from tests.helpers.daemon import dockyard_bin
+
 pytestmark = pytest.mark.root
 
 
@@ -120,6 +122,37 @@ def test_committed_healthcheck_runs(daemon, ctr):
     finally:
         daemon.cli("rm", "-f", n)
         daemon.cli("rmi", f"{src}:hc")
+
+
+def test_commit_leaves_out_the_etc_mountpoints(daemon, ctr, tmp_path):
+    """/etc/hosts, hostname, resolv.conf are bind mounted over empty files the runtime
+    makes in the container's layer; a commit must not carry those empty files (they
+    would hide the image's own /etc/hosts), as docker's init layer never is committed."""
+    import io
+    import tarfile
+    base, n = ctr.name("etcbase"), ctr.name("etcctr")
+    r = daemon.cli("build", "-t", f"{base}:1", "-",
+                   input="FROM busybox\nRUN echo base-hosts > /etc/hosts\n")
+    assert r.returncode == 0, r.stderr
+    try:
+        daemon.cli("run", "--name", n, f"{base}:1", "touch", "/newfile", check=True)
+        daemon.cli("commit", n, f"{base}:2", check=True)
+        saved = subprocess.run([dockyard_bin("dockyard"), "save", f"{base}:2"], env=daemon.env,
+                               capture_output=True, timeout=60, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(saved)) as outer:
+            manifest = json.load(outer.extractfile("manifest.json"))[0]
+            top = outer.extractfile(manifest["Layers"][-1]).read()
+        with tarfile.open(fileobj=io.BytesIO(top)) as layer:
+            assert layer.getnames() == ["newfile"]
+        c = daemon.cli("create", f"{base}:2", check=True).stdout.strip()
+        exported = subprocess.run([dockyard_bin("dockyard"), "export", c], env=daemon.env,
+                                  capture_output=True, timeout=60, check=True).stdout
+        daemon.cli("rm", c)
+        with tarfile.open(fileobj=io.BytesIO(exported)) as fs:
+            assert fs.extractfile("etc/hosts").read() == b"base-hosts\n"
+    finally:
+        daemon.cli("rm", "-f", n)
+        daemon.cli("rmi", f"{base}:2", f"{base}:1")
 
 
 def test_large_stdin_is_not_lost_or_blocking(daemon):

@@ -294,7 +294,10 @@ class Supervisor(OpsMixin):
                 continue
             if data:
                 p.stdin_buf += data
-            elif p.stdin_once or p.kind == "exec":
+            elif (p.stdin_once or p.kind == "exec") and not p.tty:
+                # docker's rule: a client's EOF closes the stdin of a process without a
+                # terminal (StdinOnce, exec); with a terminal it only ends that client's
+                # input, so detaching (ctrl-p ctrl-q) leaves the shell running
                 p.stdin_eof = True
         if p is not None and len(p.stdin_buf) > MAX_STDIN_BUFFER:
             log.warning("%s does not read its stdin: dropping the attached client", p.id)
@@ -320,11 +323,7 @@ class Supervisor(OpsMixin):
         self._want_write(p, fd, False)
         if p.stdin_eof and not p.stdin_buf:
             p.stdin_eof = False
-            if p.tty:  # a pty has no EOF of its own: send ^D like docker does
-                p.stdin_buf += b"\x04"
-                self.flush_stdin(p)
-            else:
-                p.close_stdin()
+            p.close_stdin()
 
     def _want_write(self, p: Proc, fd: int, on: bool) -> None:
         read = selectors.EVENT_READ if fd in p.out_fds else 0

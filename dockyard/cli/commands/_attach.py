@@ -56,9 +56,86 @@ def _quiet(fn, *a) -> None:
         pass
 
 
-def attach_and_wait(client, cid: str, tty: bool, stdin: bool, start: bool = False) -> int:
+DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p ctrl-q, docker's
+_CTRL = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
+
+
+def parse_detach_keys(spec: str | None) -> bytes:
+    """docker's ``--detach-keys``: comma-separated ``a`` (one character) or ``ctrl-<x>``
+    (x in a-z @ [ \\ ] ^ _); None or "" → ctrl-p,ctrl-q.
+
+    Raises:
+        ValueError: ``Invalid detach keys (SPEC) provided``, docker's message.
+    """
+    if not spec:
+        return DEFAULT_DETACH_KEYS
+    out = bytearray()
+    for key in spec.split(","):
+        low = key.lower()
+        if len(key) == 1:
+            out.append(ord(key))
+        elif low.startswith("ctrl-") and len(low) == 6 and "a" <= low[5] <= "z":
+            out.append(ord(low[5]) - ord("a") + 1)
+        elif low.startswith("ctrl-") and len(low) == 6 and low[5] in _CTRL:
+            out.append(_CTRL[low[5]])
+        else:
+            raise ValueError(f"Invalid detach keys ({spec}) provided")
+    if any(b > 0x7F for b in out):
+        raise ValueError(f"Invalid detach keys ({spec}) provided")
+    return bytes(out)
+
+
+class EscapeScanner:
+    """Watches typed input for the detach sequence; every other byte passes on, in order
+    (a partial match that breaks off is passed on too)."""
+
+    def __init__(self, keys: bytes = DEFAULT_DETACH_KEYS):
+        self.keys, self.pos = keys, 0
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """(bytes to send, whether the sequence completed in ``data``)."""
+        out = bytearray()
+        for b in data:
+            if b == self.keys[self.pos]:
+                self.pos += 1
+                if self.pos == len(self.keys):
+                    self.pos = 0
+                    return bytes(out), True
+                continue
+            if self.pos:
+                out += self.keys[:self.pos]
+                self.pos = 0
+                if b == self.keys[0]:
+                    self.pos = 1
+                    continue
+            out.append(b)
+        return bytes(out), False
+
+
+def detach_keys_of(args, status: int = 1) -> bytes:
+    """The parsed ``--detach-keys`` of a command's args (a bad value: docker's message)."""
+    try:
+        return parse_detach_keys(getattr(args, "detach_keys", None))
+    except ValueError as e:
+        from dockyard.cli.main import CommandError
+        raise CommandError(str(e), status) from None
+
+
+class Detached(Exception):
+    """The user typed the detach keys; the container goes on. ``run`` and ``start`` then
+    exit 0 quietly, ``attach`` and ``exec`` say docker's "read escape sequence", exit 1."""
+
+    MESSAGE = "read escape sequence"
+
+
+def attach_and_wait(client, cid: str, tty: bool, stdin: bool, start: bool = False,
+                    detach_keys: bytes = DEFAULT_DETACH_KEYS) -> int:
     """Attach to ``cid`` (then start it, for ``start -a``), relay its streams until it
-    exits, and return its exit status (``attach`` and ``start -a``)."""
+    exits, and return its exit status (``attach`` and ``start -a``).
+
+    Raises:
+        Detached: the user detached with the detach keys.
+    """
     from dockyard import jsonlite
     from dockyard.cli.commands.run import _second
     sock = client.hijack("POST", f"/containers/{cid}/attach",
@@ -69,19 +146,27 @@ def attach_and_wait(client, cid: str, tty: bool, stdin: bool, start: bool = Fals
     if tty:
         resize_on_winch(lambda h, w: client.post(f"/containers/{cid}/resize", {"h": h, "w": w}))
     try:
-        stream_io(sock, tty, stdin)
+        detached = stream_io(sock, tty, stdin, detach_keys)
     finally:
         sock.close()
+    if detached:  # the wait answer is never read: it goes with this process
+        raise Detached(Detached.MESSAGE)
     return int(jsonlite.loads(waiter.read() or b"{}").get("StatusCode", 0))
 
 
-def stream_io(sock, tty: bool, stdin: bool) -> None:
-    """Copy the container's output to ours until the stream ends; our stdin to it."""
+def stream_io(sock, tty: bool, stdin: bool,
+              detach_keys: bytes = DEFAULT_DETACH_KEYS) -> bool:
+    """Copy the container's output to ours until the stream ends; our stdin to it.
+    With a TTY, typing the detach keys ends the stream (docker's escape proxy: they are
+    not sent): returns True then, False when the stream ended by itself."""
     restore = _raw_mode() if tty and stdin else None
+    detached: list[bool] = []
     try:
         if stdin:
             import threading
-            threading.Thread(target=_pump, args=(sock,), daemon=True).start()
+            scanner = EscapeScanner(detach_keys) if tty and detach_keys else None
+            threading.Thread(target=_pump, args=(sock, scanner, detached),
+                             daemon=True).start()
         if tty:
             _copy_raw(sock)
         else:
@@ -89,15 +174,28 @@ def stream_io(sock, tty: bool, stdin: bool) -> None:
     finally:
         if restore:
             restore()
+    return bool(detached)
 
 
-def _pump(sock) -> None:
+def _pump(sock, scanner: EscapeScanner | None = None, detached: list | None = None) -> None:
     fd = sys.stdin.fileno()
     try:
         while True:
             data = os.read(fd, 65536)
             if not data:
                 break
+            if scanner is not None:
+                data, hit = scanner.feed(data)
+                if data:
+                    sock.sendall(data)
+                if hit:  # leave the container running: no EOF, just stop reading
+                    if detached is not None:
+                        detached.append(True)
+                    import _socket
+                    raw = getattr(sock, "sock", sock)
+                    raw.shutdown(_socket.SHUT_RDWR)  # wakes the output loop
+                    return
+                continue
             sock.sendall(data)
         half_close = getattr(sock, "shutdown_write", None)
         if half_close:
@@ -149,7 +247,7 @@ def _raw_mode():
     import tty
     fd = sys.stdin.fileno()
     old = termios.tcgetattr(fd)
-    tty.setraw(fd)
+    tty.setraw(fd, termios.TCSANOW)  # as docker's: keys typed ahead are kept, not flushed
     return lambda: termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
 

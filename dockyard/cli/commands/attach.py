@@ -12,8 +12,9 @@ def configure(p) -> None:
 
 
 def run(args, client) -> int:
-    from dockyard.cli.commands._attach import attach_and_wait
+    from dockyard.cli.commands._attach import attach_and_wait, detach_keys_of
     from dockyard.cli.main import CommandError
+    keys = detach_keys_of(args)
     info = client.get(f"/containers/{args.container}/json")
     if not info["State"]["Running"]:
         raise CommandError("You cannot attach to a stopped container, start it first", 1)
@@ -21,4 +22,8 @@ def run(args, client) -> int:
         raise CommandError("You cannot attach to a paused container, unpause it first", 1)
     cid, tty = info["Id"], info["Config"]["Tty"]
     stdin = not args.no_stdin and info["Config"]["OpenStdin"]
-    return attach_and_wait(client, cid, tty, stdin)
+    from dockyard.cli.commands._attach import Detached
+    try:
+        return attach_and_wait(client, cid, tty, stdin, detach_keys=keys)
+    except Detached as e:
+        raise CommandError(str(e), 1) from None

@@ -14,13 +14,16 @@ def configure(p) -> None:
     p.add_argument("-u", "--user", help="Username or UID (format: <name|uid>[:<group|gid>])")
     p.add_argument("-w", "--workdir", help="Working directory inside the container")
     p.add_argument("--privileged", action="store_true", help="Give extended privileges to the command")
+    p.add_argument("--detach-keys", help="Override the key sequence for detaching a container")
     p.add_argument("container", metavar="CONTAINER")
     p.add_argument("command", nargs=REMAINDER, metavar="COMMAND")
 
 
 def run(args, client) -> int:
-    from dockyard.cli.commands._attach import resize_on_winch, stream_io, terminal_size
+    from dockyard.cli.commands._attach import (detach_keys_of, resize_on_winch, stream_io,
+                                               terminal_size)
     from dockyard.cli.main import CommandError
+    keys = detach_keys_of(args)
     if not args.command:
         raise CommandError("exec requires at least 2 arguments", 1)
     body = {"User": args.user or "", "Privileged": args.privileged, "Tty": args.tty,
@@ -39,8 +42,11 @@ def run(args, client) -> int:
     if args.tty:
         resize_on_winch(lambda h, w: client.post(f"/exec/{eid}/resize", {"h": h, "w": w}))
     try:
-        stream_io(sock, args.tty, args.interactive)
+        detached = stream_io(sock, args.tty, args.interactive, keys)
     finally:
         sock.close()
+    if detached:  # the command goes on in the container; docker says so and exits 1
+        from dockyard.cli.commands._attach import Detached
+        raise CommandError(Detached.MESSAGE, 1)
     code = client.get(f"/exec/{eid}/json").get("ExitCode")
     return 126 if code is None else int(code)

@@ -10,6 +10,7 @@ def configure(p) -> None:
                    help="Run container in background and print container ID")
     p.add_argument("--rm", action="store_true",
                    help="Automatically remove the container when it exits")
+    p.add_argument("--detach-keys", help="Override the key sequence for detaching a container")
     add_options(p)
 
 
@@ -17,6 +18,9 @@ def run(args, client) -> int:
     from dockyard.cli.commands._runopts import build_body
     from dockyard.cli.commands.create import create_container
     body = build_body(args)
+    if args.detach_keys and not args.detach:  # a bad value: refused before anything exists
+        from dockyard.cli.commands._attach import detach_keys_of
+        detach_keys_of(args, 125)
     cid = create_container(client, body, args.name, args.pull, args.quiet, verb="run")
     if args.detach:
         _start(client, cid, args)
@@ -43,7 +47,9 @@ def _start(client, cid: str, args) -> None:
 
 def _run_attached(client, cid: str, args) -> int:
     from dockyard import jsonlite
-    from dockyard.cli.commands._attach import proxy_signals, resize_on_winch, stream_io
+    from dockyard.cli.commands._attach import (detach_keys_of, proxy_signals,
+                                               resize_on_winch, stream_io)
+    keys = detach_keys_of(args, 125)
     params = {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(args.interactive)}
     sock = client.hijack("POST", f"/containers/{cid}/attach", params)
     waiter = _second(client).raw("POST", f"/containers/{cid}/wait",
@@ -55,9 +61,11 @@ def _run_attached(client, cid: str, args) -> int:
         proxy_signals(lambda sig: _second(client).post(f"/containers/{cid}/kill",
                                                        {"signal": sig}))
     try:
-        stream_io(sock, args.tty, args.interactive)
+        detached = stream_io(sock, args.tty, args.interactive, keys)
     finally:
         sock.close()
+    if detached:  # ctrl-p ctrl-q: the container goes on; its wait answer is not read
+        return 0
     out = jsonlite.loads(waiter.read() or b"{}")
     if out.get("Error"):
         import sys

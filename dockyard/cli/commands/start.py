@@ -7,6 +7,7 @@ HELP = "Start one or more stopped containers"
 def configure(p) -> None:
     p.add_argument("-a", "--attach", action="store_true", help="Attach STDOUT/STDERR and forward signals")
     p.add_argument("-i", "--interactive", action="store_true", help="Attach container's STDIN")
+    p.add_argument("--detach-keys", help="Override the key sequence for detaching a container")
     p.add_argument("containers", nargs="+", metavar="CONTAINER")
 
 
@@ -17,12 +18,17 @@ def run(args, client) -> int:
     if len(args.containers) > 1:
         from dockyard.cli.main import CommandError
         raise CommandError("you cannot start and attach multiple containers at once", 1)
-    return _attached(client, args.containers[0], args.interactive)
+    from dockyard.cli.commands._attach import detach_keys_of
+    return _attached(client, args.containers[0], args.interactive, detach_keys_of(args))
 
 
-def _attached(client, name: str, stdin: bool) -> int:
+def _attached(client, name: str, stdin: bool, keys: bytes) -> int:
     from dockyard.cli.commands._attach import attach_and_wait
     info = client.get(f"/containers/{name}/json")
     cid, tty = info["Id"], info["Config"]["Tty"]
     stdin = stdin and info["Config"]["OpenStdin"]
-    return attach_and_wait(client, cid, tty, stdin, start=True)
+    from dockyard.cli.commands._attach import Detached
+    try:
+        return attach_and_wait(client, cid, tty, stdin, start=True, detach_keys=keys)
+    except Detached:
+        return 0

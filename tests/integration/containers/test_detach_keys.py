@@ -1,0 +1,131 @@
+"""Detaching from a TTY session with the detach keys (ctrl-p ctrl-q, or --detach-keys):
+the container (or exec'd command) goes on, and the client leaves as docker's does (run
+and start: status 0; attach and exec: "read escape sequence", status 1). Driven under a
+real pty, with dockyard's CLI and, for comparison, the real docker CLI."""
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import shutil
+import time
+
+import pytest
+
+from tests.helpers.daemon import dockyard_bin
+
+pytestmark = pytest.mark.root
+
+
+class Session:
+    """One CLI command on a pty: send keys, wait for output, wait for its exit."""
+
+    def __init__(self, argv: list[str], env: dict):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: the CLI on the pty
+            try:
+                os.execvpe(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        self.out = b""
+        self.status: int | None = None
+
+    def expect(self, text: bytes, timeout: float = 15) -> None:
+        end = time.monotonic() + timeout
+        while text not in self.out:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{text!r} not seen; output so far: {self.out[-400:]!r}")
+            r, _, _ = select.select([self.fd], [], [], min(left, 0.1))
+            if r:
+                try:
+                    self.out += os.read(self.fd, 4096)
+                except OSError:  # the CLI exited: its pty is gone
+                    raise AssertionError(f"{text!r} not seen; exited: {self.out[-400:]!r}")
+
+    def send(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def wait(self, timeout: float = 15) -> int:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+                return self.status
+            r, _, _ = select.select([self.fd], [], [], 0.05)
+            if r:
+                try:
+                    self.out += os.read(self.fd, 4096)
+                except OSError:
+                    pass
+        raise AssertionError(f"the CLI did not exit; output: {self.out[-400:]!r}")
+
+    def close(self) -> None:
+        if self.status is None:
+            try:
+                os.kill(self.pid, 9)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        os.close(self.fd)
+
+
+TOOLS = ["dockyard"] + (["docker"] if shutil.which("docker") else [])
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_detach_keys_leave_the_container_running(daemon, ctr, tool):
+    cli = [dockyard_bin("dockyard")] if tool == "dockyard" else ["docker"]
+    n = ctr.name("detach")
+
+    def session(*args: str) -> Session:
+        return Session([*cli, *args], dict(daemon.env))
+
+    def state() -> str:
+        out = daemon.cli("inspect", n, check=True).stdout
+        return json.loads(out)[0]["State"]["Status"]
+
+    s = session("run", "-it", "--name", n, "busybox", "sh")
+    try:
+        s.expect(b"/ # ")
+        s.send(b"echo one-$((1+1))\r")
+        s.expect(b"one-2")
+        s.send(b"\x10\x11")  # ctrl-p ctrl-q
+        assert s.wait() == 0
+    finally:
+        s.close()
+    assert state() == "running"
+
+    a = session("attach", "--detach-keys", "ctrl-a,b", n)
+    try:
+        a.send(b"echo two-$((2+2))\r")
+        a.expect(b"two-4")
+        a.send(b"\x10\x11")  # not the keys of this session: they reach the shell
+        a.send(b"\x01b")
+        assert a.wait() == 1  # docker's attach: "read escape sequence", status 1
+        assert b"read escape sequence" in a.out
+    finally:
+        a.close()
+    assert state() == "running"
+
+    x = session("exec", "-it", n, "sh")
+    try:
+        x.expect(b"# ")
+        x.send(b"echo three-$((3+3))\r")
+        x.expect(b"three-6")
+        x.send(b"\x10\x11")
+        assert x.wait() == 1 and b"read escape sequence" in x.out  # as docker's exec
+    finally:
+        x.close()
+    assert state() == "running"
+    assert "one-2" in daemon.cli("logs", n).stdout  # the same shell all along
+
+
+def test_bad_detach_keys_are_refused(daemon):
+    before = daemon.cli("ps", "-aq").stdout
+    r = daemon.cli("run", "--rm", "-it", "--detach-keys", "ctrl-1", "busybox", "true")
+    assert r.returncode == 125
+    assert "Invalid detach keys (ctrl-1) provided" in r.stderr
+    assert daemon.cli("ps", "-aq").stdout == before  # refused before the create

@@ -121,6 +121,14 @@ def detach_keys_of(args, status: int = 1) -> bytes:
         raise CommandError(str(e), status) from None
 
 
+def check_tty(tty: bool, stdin: bool, status: int = 1) -> None:
+    """docker's CheckTty: a TTY session with our stdin attached needs a terminal there
+    (piped input would never end: a terminal has no EOF)."""
+    if tty and stdin and not sys.stdin.isatty():
+        from dockyard.cli.main import CommandError
+        raise CommandError("the input device is not a TTY", status)
+
+
 class Detached(Exception):
     """The user typed the detach keys; the container goes on. ``run`` and ``start`` then
     exit 0 quietly, ``attach`` and ``exec`` say docker's "read escape sequence", exit 1."""

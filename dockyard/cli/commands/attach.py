@@ -22,7 +22,8 @@ def run(args, client) -> int:
         raise CommandError("You cannot attach to a paused container, unpause it first", 1)
     cid, tty = info["Id"], info["Config"]["Tty"]
     stdin = not args.no_stdin and info["Config"]["OpenStdin"]
-    from dockyard.cli.commands._attach import Detached
+    from dockyard.cli.commands._attach import Detached, check_tty
+    check_tty(tty, stdin)
     try:
         return attach_and_wait(client, cid, tty, stdin, detach_keys=keys)
     except Detached as e:

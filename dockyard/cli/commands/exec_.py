@@ -26,6 +26,9 @@ def run(args, client) -> int:
     keys = detach_keys_of(args)
     if not args.command:
         raise CommandError("exec requires at least 2 arguments", 1)
+    if not args.detach:
+        from dockyard.cli.commands._attach import check_tty
+        check_tty(args.tty, args.interactive)
     body = {"User": args.user or "", "Privileged": args.privileged, "Tty": args.tty,
             "AttachStdin": args.interactive and not args.detach,
             "AttachStdout": not args.detach, "AttachStderr": not args.detach,

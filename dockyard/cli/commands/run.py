@@ -18,8 +18,9 @@ def run(args, client) -> int:
     from dockyard.cli.commands._runopts import build_body
     from dockyard.cli.commands.create import create_container
     body = build_body(args)
-    if args.detach_keys and not args.detach:  # a bad value: refused before anything exists
-        from dockyard.cli.commands._attach import detach_keys_of
+    if not args.detach:  # refused before anything exists, as docker's CLI does
+        from dockyard.cli.commands._attach import check_tty, detach_keys_of
+        check_tty(args.tty, args.interactive)
         detach_keys_of(args, 125)
     cid = create_container(client, body, args.name, args.pull, args.quiet, verb="run")
     if args.detach:

@@ -27,7 +27,8 @@ def _attached(client, name: str, stdin: bool, keys: bytes) -> int:
     info = client.get(f"/containers/{name}/json")
     cid, tty = info["Id"], info["Config"]["Tty"]
     stdin = stdin and info["Config"]["OpenStdin"]
-    from dockyard.cli.commands._attach import Detached
+    from dockyard.cli.commands._attach import Detached, check_tty
+    check_tty(tty, stdin)
     try:
         return attach_and_wait(client, cid, tty, stdin, start=True, detach_keys=keys)
     except Detached:

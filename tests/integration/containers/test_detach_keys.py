@@ -125,7 +125,20 @@ def test_detach_keys_leave_the_container_running(daemon, ctr, tool):
 
 def test_bad_detach_keys_are_refused(daemon):
     before = daemon.cli("ps", "-aq").stdout
-    r = daemon.cli("run", "--rm", "-it", "--detach-keys", "ctrl-1", "busybox", "true")
+    r = daemon.cli("run", "--rm", "-i", "--detach-keys", "ctrl-1", "busybox", "true")
     assert r.returncode == 125
     assert "Invalid detach keys (ctrl-1) provided" in r.stderr
     assert daemon.cli("ps", "-aq").stdout == before  # refused before the create
+
+
+def test_a_tty_session_needs_a_terminal(daemon, ctr):
+    """Piped input to -it would never end (a terminal has no EOF): refused first."""
+    before = daemon.cli("ps", "-aq").stdout
+    r = daemon.cli("run", "--rm", "-it", "busybox", "cat", input="hi\n")
+    assert (r.returncode, r.stderr.strip()) == (1, "the input device is not a TTY")
+    assert daemon.cli("ps", "-aq").stdout == before
+    n = ctr.name("notty")
+    daemon.cli("run", "-dit", "--name", n, "busybox", "sh", check=True)
+    r = daemon.cli("exec", "-it", n, "true", input="")
+    assert (r.returncode, r.stderr.strip()) == (1, "the input device is not a TTY")
+    assert daemon.cli("exec", "-i", n, "cat", input="piped\n").stdout == "piped\n"

@@ -66,7 +66,8 @@ class AdminMixin:
     def create_network(self, name: str, driver: str = "bridge", subnet: str | None = None,
                        gateway: str | None = None, internal: bool = False,
                        labels: dict | None = None, options: dict | None = None,
-                       attachable: bool = False) -> str:
+                       attachable: bool = False, ip_range: str | None = None,
+                       aux_addresses: dict | None = None) -> str:
         """Create a user-defined bridge network; returns its id.
 
         Raises: InvalidArgument (name, driver, subnet, gateway), Conflict (name taken,
@@ -79,14 +80,25 @@ class AdminMixin:
             raise InvalidArgument(f"invalid driver {driver!r}: only the bridge driver is supported")
         if gateway and not subnet:
             raise InvalidArgument("invalid gateway: a gateway needs --subnet")
+        if (ip_range or aux_addresses) and not subnet:
+            raise InvalidArgument("invalid ip-range/aux-address: they need --subnet")
         with self._lock:
             if self.store.by_name(name):
                 raise Conflict(f"network with name {name} already exists")
             net = self._choose_subnet(subnet)
+            extra = {}
+            if ip_range:
+                extra["ip_range"] = str(ipam.check_ip_range(net, ip_range))
+            if aux_addresses:
+                extra["aux"] = ipam.check_aux_addresses(net, aux_addresses)
+            gw = ipam.gateway_for(net, gateway)
+            if str(gw) in (extra.get("aux") or {}).values():
+                raise InvalidArgument(f"invalid aux-address: {gw} is the gateway")
             rec = {"id": os.urandom(32).hex(), "name": name, "driver": "bridge",
-                   "subnet": str(net), "gateway": str(ipam.gateway_for(net, gateway)),
+                   "subnet": str(net), "gateway": str(gw),
                    "internal": int(bool(internal)), "attachable": int(bool(attachable)),
-                   "created": _now(), "labels": labels or {}, "options": options or {}}
+                   "created": _now(), "labels": labels or {}, "options": options or {},
+                   "ipam": extra}
             rec["bridge"] = self._bridge_name(options or {}, rec["id"])
             self.store.add_network(rec)
             try:

@@ -71,17 +71,41 @@ def pick_subnet(pools: Iterable[tuple[Net, int]], taken: Iterable[Net]) -> Net:
     raise Unavailable("no free address pool left for a new network (use --subnet)")
 
 
-def next_address(subnet: Net, gateway: Addr, used: set[Addr], last: Addr | None) -> Addr:
-    """The first free host address after ``last`` (wrapping round), skipping the gateway."""
-    first = int(subnet.network_address) + 1
-    end = int(subnet.broadcast_address)  # exclusive: broadcast is never handed out
+def next_address(subnet: Net, gateway: Addr, used: set[Addr], last: Addr | None,
+                 pool: Net | None = None) -> Addr:
+    """The first free host address after ``last`` (wrapping round), skipping the gateway;
+    from ``pool`` (the network's ip-range, inside ``subnet``) when there is one."""
+    pool = pool or subnet
+    first = max(int(pool.network_address), int(subnet.network_address) + 1)
+    end = min(int(pool.broadcast_address) + 1, int(subnet.broadcast_address))  # exclusive
     size = end - first
-    start = int(last) + 1 - first if last is not None and last in subnet else 0
-    for step in range(size):
+    start = int(last) + 1 - first if last is not None and first <= int(last) < end else 0
+    for step in range(max(size, 0)):
         addr = Addr(first + (start + step) % size)
         if addr != gateway and addr not in used:
             return addr
-    raise Unavailable(f"no free address left in subnet {subnet}")
+    raise Unavailable(f"no free address left in {'ip-range ' if pool != subnet else 'subnet '}"
+                      f"{pool}")
+
+
+def check_ip_range(subnet: Net, text: str) -> Net:
+    """``--ip-range``: a block inside the subnet that addresses are handed out from."""
+    pool = parse_subnet(text, "ip-range")
+    if not pool.subnet_of(subnet):
+        raise InvalidArgument(f"invalid ip-range {text}: not inside subnet {subnet}")
+    return pool
+
+
+def check_aux_addresses(subnet: Net, aux: dict) -> dict[str, str]:
+    """``--aux-address name=ip``: addresses of the subnet that are never handed out."""
+    out = {}
+    for name, text in (aux or {}).items():
+        addr = parse_address(str(text), f"aux-address {name}")
+        if addr not in subnet or addr in (subnet.network_address, subnet.broadcast_address):
+            raise InvalidArgument(f"invalid aux-address {name}={text}: not a host address "
+                                  f"of subnet {subnet}")
+        out[str(name)] = str(addr)
+    return out
 
 
 def check_requested(subnet: Net, gateway: Addr, used: set[Addr], text: str) -> Addr:

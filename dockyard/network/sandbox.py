@@ -62,16 +62,22 @@ class SandboxMixin:
         if requested and net.get("builtin"):
             raise InvalidArgument("invalid ip: user specified IP address is supported only on "
                                   "user defined networks")
+        extra = net.get("ipam") or {}
+        reserved = {ipaddress.ip_address(a) for a in (extra.get("aux") or {}).values()}
+        pool = ipaddress.ip_network(extra["ip_range"]) if extra.get("ip_range") else None
         with self.store.meta.tx() as db:
             used = {ipaddress.ip_address(r[0]) for r in db.execute(
                 "SELECT ip FROM net_endpoints WHERE network_id = ?", (net["id"],))}
             if requested:
                 addr = ipam.check_requested(subnet, gateway, used, requested)
+                if addr in reserved:
+                    raise InvalidArgument(f"invalid ip {requested}: an aux-address of the "
+                                          "network")
             else:
                 last = db.execute("SELECT last_ip FROM net_networks WHERE id = ?",
                                   (net["id"],)).fetchone()[0]
-                addr = ipam.next_address(subnet, gateway, used,
-                                         ipaddress.ip_address(last) if last else None)
+                addr = ipam.next_address(subnet, gateway, used | reserved,
+                                         ipaddress.ip_address(last) if last else None, pool)
                 db.execute("UPDATE net_networks SET last_ip = ? WHERE id = ?", (str(addr), net["id"]))
             ep = {"container_id": cid, "network_id": net["id"], "endpoint_id": os.urandom(32).hex(),
                   "ifname": ifname, "host_veth": "dyv" + os.urandom(4).hex(), "ip": str(addr),

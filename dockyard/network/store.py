@@ -1,7 +1,8 @@
 """The network service's tables in the metadata database.
 
 * ``net_networks``: one row per network (builtin bridge/host/none and user networks);
-  ``last_ip`` makes address picking round-robin across restarts.
+  ``last_ip`` makes address picking round-robin across restarts; ``ipam`` holds the
+  optional ``ip_range`` addresses are handed out from and the reserved ``aux`` addresses.
 * ``net_attachments``: the networks a container is configured to join beyond the one
   in its create request (``network connect`` on a container that is not running).
 * ``net_sandboxes``: a container whose networking is set up (its netns, mode, names);
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS net_networks (
   bridge TEXT, subnet TEXT, gateway TEXT, internal INTEGER NOT NULL DEFAULT 0,
   builtin INTEGER NOT NULL DEFAULT 0, attachable INTEGER NOT NULL DEFAULT 0,
   created TEXT NOT NULL, last_ip TEXT, labels TEXT NOT NULL DEFAULT '{}',
-  options TEXT NOT NULL DEFAULT '{}');
+  options TEXT NOT NULL DEFAULT '{}', ipam TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS net_attachments (
   container_id TEXT NOT NULL, network_id TEXT NOT NULL, config TEXT NOT NULL DEFAULT '{}',
   PRIMARY KEY (container_id, network_id));
@@ -52,7 +53,7 @@ def row_dict(row: sqlite3.Row | None) -> dict | None:
     if row is None:
         return None
     out = dict(row)
-    for key in ("labels", "options", "aliases", "config"):
+    for key in ("labels", "options", "aliases", "config", "ipam"):
         if key in out and isinstance(out[key], str):
             out[key] = json.loads(out[key])
     return out
@@ -64,6 +65,10 @@ class NetStore:
     def __init__(self, meta) -> None:
         self.meta = meta
         meta.ensure_schema("network", SCHEMA)
+        cols = {r[1] for r in meta.query("PRAGMA table_info(net_networks)")}
+        if "ipam" not in cols:  # a store made before ip ranges
+            with meta.tx() as db:
+                db.execute("ALTER TABLE net_networks ADD COLUMN ipam TEXT NOT NULL DEFAULT '{}'")
 
     # networks ------------------------------------------------------------
     def networks(self) -> list[dict]:
@@ -82,7 +87,8 @@ class NetStore:
 
     def add_network(self, rec: dict) -> None:
         rec = dict(rec, labels=json.dumps(rec.get("labels") or {}),
-                   options=json.dumps(rec.get("options") or {}))
+                   options=json.dumps(rec.get("options") or {}),
+                   ipam=json.dumps(rec.get("ipam") or {}))
         cols = ", ".join(rec)
         with self.meta.tx() as db:
             db.execute(f"INSERT INTO net_networks ({cols}) VALUES ({', '.join('?' * len(rec))})",

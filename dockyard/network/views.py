@@ -45,6 +45,11 @@ def network_view(net: dict, containers: dict | None = None) -> dict:
     """docker's Network object (inspect shape; list omits nothing but Containers)."""
     bridge = net["driver"] == "bridge"
     ipam_cfg = [{"Subnet": net["subnet"], "Gateway": net["gateway"]}] if bridge else []
+    extra = net.get("ipam") or {}
+    if ipam_cfg and extra.get("ip_range"):
+        ipam_cfg[0]["IPRange"] = extra["ip_range"]
+    if ipam_cfg and extra.get("aux"):
+        ipam_cfg[0]["AuxiliaryAddresses"] = dict(extra["aux"])
     options = dict(net.get("options") or {})
     if bridge and net.get("builtin"):
         options.setdefault("com.docker.network.bridge.name", net["bridge"])

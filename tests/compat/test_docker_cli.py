@@ -96,7 +96,8 @@ def test_attach_to_running_container(daemon, names):
 def test_networks_and_volumes(daemon, names):
     net, vol, srv = _n("cli-net"), _n("cli-vol"), _n("cli-srv")
     names.append(srv)
-    ok(daemon.docker("network", "create", "--subnet", "10.213.7.0/24", net))
+    ok(daemon.docker("network", "create", "--subnet", "10.213.7.0/24", "--ip-range",
+                     "10.213.7.64/28", "--aux-address", "rtr=10.213.7.64", net))
     ok(daemon.docker("volume", "create", vol))
     try:
         ok(daemon.docker("run", "-d", "--name", srv, "--network", net, "--network-alias", "svc",
@@ -107,7 +108,12 @@ def test_networks_and_volumes(daemon, names):
         assert out == "vol-data\n"
         assert net in ok(daemon.docker("network", "ls", "--format", "{{.Name}}"))
         info = json.loads(ok(daemon.docker("network", "inspect", net)))[0]
-        assert info["IPAM"]["Config"][0]["Subnet"] == "10.213.7.0/24"
+        assert info["IPAM"]["Config"][0] == {
+            "Subnet": "10.213.7.0/24", "IPRange": "10.213.7.64/28", "Gateway": "10.213.7.1",
+            "AuxiliaryAddresses": {"rtr": "10.213.7.64"}}
+        ip = ok(daemon.docker("inspect", "-f", "{{range .NetworkSettings.Networks}}"
+                              "{{.IPAddress}}{{end}}", srv)).strip()
+        assert ip == "10.213.7.65"  # from the range, past the reserved aux address
         assert vol in ok(daemon.docker("volume", "ls", "-q"))
         assert json.loads(ok(daemon.docker("volume", "inspect", vol)))[0]["Driver"] == "local"
     finally:

@@ -15,14 +15,16 @@ def inspect(req, engine):
     return JSON(engine.networks.inspect_network(req.match["id"]))
 
 
-def _ipam(body: dict) -> tuple[str | None, str | None]:
+def _ipam(body: dict) -> dict:
     configs = ((body.get("IPAM") or {}).get("Config") or [])
     if len(configs) > 1:
         raise InvalidArgument("invalid IPAM config: only one subnet per network is supported")
     cfg = configs[0] if configs else {}
-    if cfg.get("IPRange") or cfg.get("AuxiliaryAddresses"):
-        raise InvalidArgument("invalid IPAM config: ip-range and aux-address are not supported")
-    return cfg.get("Subnet") or None, cfg.get("Gateway") or None
+    aux = cfg.get("AuxiliaryAddresses") or cfg.get("AuxAddress") or None
+    if aux is not None and not isinstance(aux, dict):
+        raise InvalidArgument("invalid IPAM config: AuxiliaryAddresses must be an object")
+    return {"subnet": cfg.get("Subnet") or None, "gateway": cfg.get("Gateway") or None,
+            "ip_range": cfg.get("IPRange") or None, "aux_addresses": aux}
 
 
 def create(req, engine):
@@ -32,10 +34,11 @@ def create(req, engine):
         raise InvalidArgument("invalid network create request: Name is required")
     if body.get("EnableIPv6"):
         raise InvalidArgument("invalid network create request: IPv6 is not supported")
-    subnet, gateway = _ipam(body)
+    ipam = _ipam(body)
     net_id = engine.networks.create_network(
-        name, body.get("Driver") or "bridge", subnet, gateway, bool(body.get("Internal")),
-        body.get("Labels") or {}, body.get("Options") or {}, bool(body.get("Attachable")))
+        name, body.get("Driver") or "bridge", ipam["subnet"], ipam["gateway"],
+        bool(body.get("Internal")), body.get("Labels") or {}, body.get("Options") or {},
+        bool(body.get("Attachable")), ipam["ip_range"], ipam["aux_addresses"])
     return JSON({"Id": net_id, "Warning": ""}, status=201)
 
 

@@ -33,6 +33,7 @@ def configure(p) -> None:
     c.add_argument("--subnet", action="append", default=[])
     c.add_argument("--gateway", action="append", default=[])
     c.add_argument("--ip-range", action="append", default=[])
+    c.add_argument("--aux-address", action="append", default=[])
     c.add_argument("--internal", action="store_true")
     c.add_argument("--attachable", action="store_true")
     c.add_argument("--ipv6", action="store_true")
@@ -77,6 +78,10 @@ def _create(args, client) -> int:
                      **({"IPRange": args.ip_range[i]} if i < len(args.ip_range) else {})})
     if args.gateway and not args.subnet:
         ipam.append({"Gateway": args.gateway[0]})
+    if args.aux_address:
+        if not ipam:
+            ipam.append({})
+        ipam[0]["AuxiliaryAddresses"] = _pairs(args.aux_address, "aux-address")
     body = {"Name": args.name, "Driver": args.driver, "Internal": args.internal,
             "Attachable": args.attachable, "EnableIPv6": args.ipv6,
             "IPAM": {"Driver": "default", "Config": ipam, "Options": {}},

@@ -68,3 +68,35 @@ def test_requested_address_checks():
 
 def test_mac_from_address():
     assert ipam.mac_for(A("172.17.0.2")) == "02:42:ac:11:00:02"
+
+
+def test_next_address_from_an_ip_range():
+    net, gw = N("10.1.0.0/24"), A("10.1.0.1")
+    pool = ipam.check_ip_range(net, "10.1.0.128/30")  # .128-.131
+    assert ipam.next_address(net, gw, set(), None, pool) == A("10.1.0.128")
+    assert ipam.next_address(net, gw, set(), A("10.1.0.128"), pool) == A("10.1.0.129")
+    assert ipam.next_address(net, gw, set(), A("10.1.0.131"), pool) == A("10.1.0.128")
+    assert ipam.next_address(net, gw, set(), A("10.1.0.7"), pool) == A("10.1.0.128")
+    with pytest.raises(Unavailable, match="ip-range 10.1.0.128/30"):
+        ipam.next_address(net, gw, {A(f"10.1.0.{i}") for i in range(128, 132)}, None, pool)
+    # a range at the edges of the subnet never hands out network or broadcast address
+    top = ipam.check_ip_range(net, "10.1.0.252/30")
+    assert ipam.next_address(net, gw, {A("10.1.0.252"), A("10.1.0.253")}, None, top) == \
+        A("10.1.0.254")
+    with pytest.raises(Unavailable):
+        ipam.next_address(net, gw, {A("10.1.0.252"), A("10.1.0.253"), A("10.1.0.254")},
+                          None, top)
+    assert ipam.next_address(net, gw, set(), None, ipam.check_ip_range(net, "10.1.0.0/30")) \
+        == A("10.1.0.2")  # .0 is the network, .1 the gateway
+    with pytest.raises(InvalidArgument, match="not inside subnet"):
+        ipam.check_ip_range(net, "10.2.0.0/28")
+    with pytest.raises(InvalidArgument, match="ip-range"):
+        ipam.check_ip_range(net, "10.1.0.5/28")
+
+
+def test_aux_addresses_are_host_addresses_of_the_subnet():
+    net = N("10.1.0.0/24")
+    assert ipam.check_aux_addresses(net, {"router": "10.1.0.5"}) == {"router": "10.1.0.5"}
+    for bad in ("10.2.0.5", "10.1.0.0", "10.1.0.255", "nope"):
+        with pytest.raises(InvalidArgument, match="aux-address"):
+            ipam.check_aux_addresses(net, {"x": bad})

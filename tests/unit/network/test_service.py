@@ -137,6 +137,48 @@ def test_requested_ip_only_on_user_networks(svc):
                             {"bridge": {"IPAMConfig": {"IPv4Address": "10.66.0.98"}}}, {}, {}, False)
 
 
+def test_ip_range_and_aux_addresses(svc):
+    svc.create_network("rng", subnet="10.67.0.0/24", ip_range="10.67.0.8/30",
+                       aux_addresses={"router": "10.67.0.8"})
+    ipam_cfg = svc.inspect_network("rng")["IPAM"]["Config"][0]
+    assert ipam_cfg == {"Subnet": "10.67.0.0/24", "Gateway": "10.67.0.1",
+                        "IPRange": "10.67.0.8/30", "AuxiliaryAddresses": {"router": "10.67.0.8"}}
+    s1 = svc.setup_container(A, "/ns/a", "/a", "h", "rng", {}, {}, {}, False)
+    assert s1["Networks"]["rng"]["IPAddress"] == "10.67.0.9"  # .8 is reserved
+    s2 = svc.setup_container(B, "/ns/b", "/b", "h", "rng",  # a static ip may lie outside
+                             {"rng": {"IPAMConfig": {"IPv4Address": "10.67.0.50"}}}, {}, {},
+                             False)
+    assert s2["Networks"]["rng"]["IPAddress"] == "10.67.0.50"
+    svc.teardown_container(B)
+    with pytest.raises(InvalidArgument, match="aux-address"):
+        svc.setup_container(B, "/ns/b", "/b", "h", "rng",
+                            {"rng": {"IPAMConfig": {"IPv4Address": "10.67.0.8"}}}, {}, {}, False)
+    for kwargs, message in (({"ip_range": "10.68.0.0/28"}, "need --subnet"),
+                            ({"subnet": "10.69.0.0/24", "ip_range": "10.70.0.0/28"},
+                             "not inside subnet"),
+                            ({"subnet": "10.69.0.0/24", "aux_addresses": {"gw": "10.69.0.1"}},
+                             "is the gateway")):
+        with pytest.raises(InvalidArgument, match=message):
+            svc.create_network("bad", **kwargs)
+    assert svc.store.by_name("bad") is None
+
+
+def test_a_store_made_before_ip_ranges_gains_the_column(tmp_path):
+    from dockyard.network.store import NetStore
+    from dockyard.store.metadata import Metadata
+    meta = Metadata(str(tmp_path / "meta.db"))
+    with meta.tx() as db:  # the table as an older dockyard made it
+        db.execute("CREATE TABLE net_networks (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+                   " driver TEXT NOT NULL, bridge TEXT, subnet TEXT, gateway TEXT,"
+                   " internal INTEGER NOT NULL DEFAULT 0, builtin INTEGER NOT NULL DEFAULT 0,"
+                   " attachable INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL, last_ip TEXT,"
+                   " labels TEXT NOT NULL DEFAULT '{}', options TEXT NOT NULL DEFAULT '{}')")
+        db.execute("INSERT INTO net_networks (id, name, driver, created) VALUES "
+                   "('x', 'old', 'bridge', 'now')")
+    store = NetStore(meta)
+    assert store.by_name("old")["ipam"] == {}
+
+
 def test_connect_disconnect_live_and_pending(svc):
     svc.create_network("back")
     svc.setup_container(A, "/ns/a", "/web", "h", "bridge", {}, {}, {}, False)

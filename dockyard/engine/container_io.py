@@ -115,7 +115,8 @@ class IOMixin:
         self.execs[eid] = {
             "ID": eid, "ContainerID": rec["Id"], "Running": False, "ExitCode": None, "Pid": 0,
             "OpenStdin": bool(body.get("AttachStdin")), "OpenStdout": bool(body.get("AttachStdout")),
-            "OpenStderr": bool(body.get("AttachStderr")), "CanRemove": False, "DetachKeys": "",
+            "OpenStderr": bool(body.get("AttachStderr")), "CanRemove": False,
+            "DetachKeys": body.get("DetachKeys") or "",
             "ProcessConfig": {"tty": bool(body.get("Tty")), "entrypoint": cmd[0],
                               "arguments": cmd[1:], "privileged": bool(body.get("Privileged")),
                               "user": body.get("User") or ""},

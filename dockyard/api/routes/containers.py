@@ -94,8 +94,17 @@ def logs(req, engine):
     return Stream(frames_bytes(pairs, tty), RAW if tty else MUX)
 
 
+def _detach_keys(spec: str | None) -> bytes:
+    from dockyard import detachkeys
+    try:
+        return detachkeys.parse(spec)
+    except ValueError as e:
+        raise InvalidArgument(str(e)) from None
+
+
 def attach(req, engine):
     svc = _svc(engine)
+    keys = _detach_keys(req.query("detachKeys"))
     want_stdin = req.query_bool("stdin")
     h = svc.attach_prepare(req.match["id"], want_stdin, req.query_bool("stdout"),
                            req.query_bool("stderr"))
@@ -110,7 +119,7 @@ def attach(req, engine):
                 svc.attach_cancel(h)
                 conn.close()
                 return
-            relay(conn, svc.attach_stream(h), tty, h["opts"]["stdin"])
+            relay(conn, svc.attach_stream(h), tty, h["opts"]["stdin"], detach_keys=keys)
         finally:
             svc.attach_cancel(h)
     return Hijack(run, RAW if tty else MUX)

@@ -7,7 +7,10 @@ from dockyard.errors import Conflict
 
 
 def create(req, engine):
-    eid = engine.containers.exec_create(req.match["id"], req.json() or {})
+    body = req.json() or {}
+    from dockyard.api.routes.containers import _detach_keys
+    _detach_keys(body.get("DetachKeys"))  # a bad value: 400 at create, as docker
+    eid = engine.containers.exec_create(req.match["id"], body)
     return JSON({"Id": eid}, status=201)
 
 
@@ -22,6 +25,8 @@ def start(req, engine):
         svc.exec_start(ex["ID"], detach=True, tty=tty)
         return Empty()
     svc.get(ex["ContainerID"])  # 404 now rather than inside the stream
+    from dockyard import detachkeys
+    keys = detachkeys.parse(ex.get("DetachKeys") or None)  # checked at create
 
     def run(conn):
         try:
@@ -31,7 +36,8 @@ def start(req, engine):
             conn.close()
             return
         relay(conn, stream, tty, ex["OpenStdin"],
-              on_exit=lambda rec: svc.exec_exited(ex["ID"], rec.get("exit_code")))
+              on_exit=lambda rec: svc.exec_exited(ex["ID"], rec.get("exit_code")),
+              detach_keys=keys)
     return Hijack(run, RAW if tty else MUX)
 
 

@@ -11,6 +11,10 @@ import _signal
 import os
 import sys
 
+from dockyard.detachkeys import DEFAULT as DEFAULT_DETACH_KEYS
+from dockyard.detachkeys import Scanner as EscapeScanner
+from dockyard.detachkeys import parse as parse_detach_keys
+
 # the signals docker's --sig-proxy forwards, by number (signal.Signals would need enum)
 _PROXIED = {_signal.SIGINT: "SIGINT", _signal.SIGTERM: "SIGTERM", _signal.SIGHUP: "SIGHUP",
             _signal.SIGQUIT: "SIGQUIT"}
@@ -54,62 +58,6 @@ def _quiet(fn, *a) -> None:
         fn(*a)
     except Exception:
         pass
-
-
-DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p ctrl-q, docker's
-_CTRL = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
-
-
-def parse_detach_keys(spec: str | None) -> bytes:
-    """docker's ``--detach-keys``: comma-separated ``a`` (one character) or ``ctrl-<x>``
-    (x in a-z @ [ \\ ] ^ _); None or "" → ctrl-p,ctrl-q.
-
-    Raises:
-        ValueError: ``Invalid detach keys (SPEC) provided``, docker's message.
-    """
-    if not spec:
-        return DEFAULT_DETACH_KEYS
-    out = bytearray()
-    for key in spec.split(","):
-        low = key.lower()
-        if len(key) == 1:
-            out.append(ord(key))
-        elif low.startswith("ctrl-") and len(low) == 6 and "a" <= low[5] <= "z":
-            out.append(ord(low[5]) - ord("a") + 1)
-        elif low.startswith("ctrl-") and len(low) == 6 and low[5] in _CTRL:
-            out.append(_CTRL[low[5]])
-        else:
-            raise ValueError(f"Invalid detach keys ({spec}) provided")
-    if any(b > 0x7F for b in out):
-        raise ValueError(f"Invalid detach keys ({spec}) provided")
-    return bytes(out)
-
-
-class EscapeScanner:
-    """Watches typed input for the detach sequence; every other byte passes on, in order
-    (a partial match that breaks off is passed on too)."""
-
-    def __init__(self, keys: bytes = DEFAULT_DETACH_KEYS):
-        self.keys, self.pos = keys, 0
-
-    def feed(self, data: bytes) -> tuple[bytes, bool]:
-        """(bytes to send, whether the sequence completed in ``data``)."""
-        out = bytearray()
-        for b in data:
-            if b == self.keys[self.pos]:
-                self.pos += 1
-                if self.pos == len(self.keys):
-                    self.pos = 0
-                    return bytes(out), True
-                continue
-            if self.pos:
-                out += self.keys[:self.pos]
-                self.pos = 0
-                if b == self.keys[0]:
-                    self.pos = 1
-                    continue
-            out.append(b)
-        return bytes(out), False
 
 
 def detach_keys_of(args, status: int = 1) -> bytes:

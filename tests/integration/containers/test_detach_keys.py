@@ -142,3 +142,60 @@ def test_a_tty_session_needs_a_terminal(daemon, ctr):
     r = daemon.cli("exec", "-it", n, "true", input="")
     assert (r.returncode, r.stderr.strip()) == (1, "the input device is not a TTY")
     assert daemon.cli("exec", "-i", n, "cat", input="piped\n").stdout == "piped\n"
+
+
+def _hijack(daemon, request: bytes):
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(daemon.host[len("unix://"):])
+    s.settimeout(10)
+    s.sendall(request)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return s
+
+
+def _read_until(s, text: bytes) -> bytes:
+    got = b""
+    while text not in got:
+        chunk = s.recv(4096)
+        assert chunk, f"stream ended before {text!r}: {got!r}"
+        got += chunk
+    return got
+
+
+def test_api_clients_that_send_the_keys_through_are_detached(daemon, ctr):
+    """docker-py & co. do not watch for the keys: the daemon does (attach's detachKeys,
+    exec's DetachKeys), ends that client's stream and leaves the process running."""
+    n = ctr.name("apidetach")
+    daemon.cli("run", "-dit", "--name", n, "busybox", "sh", check=True)
+    s = _hijack(daemon, f"POST /v1.43/containers/{n}/attach?stream=1&stdin=1&stdout=1"
+                        f"&detachKeys=ctrl-x,y HTTP/1.1\r\nHost: d\r\nUpgrade: tcp\r\n"
+                        f"Connection: Upgrade\r\n\r\n".encode())
+    s.sendall(b"echo api-$((5+5))\n")
+    _read_until(s, b"api-10")
+    s.sendall(b"\x18y")  # ctrl-x y
+    while s.recv(4096):
+        pass  # the daemon closes the stream
+    s.close()
+    eid = daemon.client.post(f"/containers/{n}/exec",
+                             json={"Cmd": ["sh"], "Tty": True, "AttachStdin": True,
+                                   "AttachStdout": True, "DetachKeys": "ctrl-e,e"})["Id"]
+    x = _hijack(daemon, f"POST /v1.43/exec/{eid}/start HTTP/1.1\r\nHost: d\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: 27\r\n"
+                        f"Upgrade: tcp\r\nConnection: Upgrade\r\n\r\n"
+                        f'{{"Detach":false,"Tty":true}}'.encode())
+    x.sendall(b"echo exec-$((6+6))\n")
+    _read_until(x, b"exec-12")
+    x.sendall(b"\x05e")
+    while x.recv(4096):
+        pass
+    x.close()
+    assert daemon.client.get(f"/exec/{eid}/json")["Running"] is True  # still there
+    assert daemon.client.get(f"/containers/{n}/json")["State"]["Status"] == "running"
+    assert "api-10" in daemon.cli("logs", n).stdout
+    from dockyard.errors import InvalidArgument
+    with pytest.raises(InvalidArgument, match=r"Invalid detach keys \(ctrl-1\) provided"):
+        daemon.client.post(f"/containers/{n}/attach", {"stream": 1, "detachKeys": "ctrl-1"})

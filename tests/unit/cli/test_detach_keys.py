@@ -1,7 +1,8 @@
 """--detach-keys parsing and the escape scanner of attached TTY sessions."""
 import pytest
 
-from dockyard.cli.commands._attach import EscapeScanner, parse_detach_keys
+from dockyard.detachkeys import Scanner as EscapeScanner
+from dockyard.detachkeys import parse as parse_detach_keys
 
 
 def test_parse_detach_keys_like_docker():

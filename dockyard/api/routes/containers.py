@@ -21,8 +21,21 @@ def create(req, engine):
 
 
 def list_(req, engine):
-    return JSON(_svc(engine).list(all=req.query_bool("all"), limit=req.query_int("limit", -1),
-                                  filters=req.query_json("filters", {})))
+    rows = _svc(engine).list(all=req.query_bool("all"), limit=req.query_int("limit", -1),
+                             filters=req.query_json("filters", {}))
+    if req.query_bool("size"):  # ps -s: walks each container's layer, as docker does
+        for row in rows:
+            _add_sizes(engine, row, row["ImageID"])
+    return JSON(rows)
+
+
+def _add_sizes(engine, out: dict, image_id: str) -> None:
+    """docker's SizeRw (the container's own layer) and SizeRootFs (with its image)."""
+    out["SizeRw"] = _svc(engine).size_rw(out["Id"])
+    try:
+        out["SizeRootFs"] = engine.images.size(image_id) + out["SizeRw"]
+    except Exception:  # noqa: BLE001 - the image went away meanwhile (rmi -f)
+        out["SizeRootFs"] = out["SizeRw"]
 
 
 def inspect(req, engine):
@@ -30,7 +43,7 @@ def inspect(req, engine):
     rec = dict(svc.get(req.match["id"]))
     rec.pop("NetworkingConfig", None)
     if req.query_bool("size"):
-        rec["SizeRw"] = svc.size_rw(rec["Id"])
+        _add_sizes(engine, rec, rec["Image"])
     return JSON(rec)
 
 

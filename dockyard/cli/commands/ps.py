@@ -22,7 +22,8 @@ def run(args, client) -> int:
         k, _, v = f.partition("=")
         filters.setdefault(k, []).append(v)
     limit = 1 if args.latest else args.last
-    params = {"all": int(args.all or limit > 0), "limit": limit if limit > 0 else None}
+    params = {"all": int(args.all or limit > 0), "limit": limit if limit > 0 else None,
+              "size": 1 if args.size else None}
     if filters:
         from dockyard import jsonlite
         params["filters"] = jsonlite.dumps(filters)
@@ -34,16 +35,18 @@ def run(args, client) -> int:
         from dockyard.cli.output import format_rows
         out = format_rows(args.format, [_view(r, args.no_trunc) for r in rows],
                           dict(zip(["ID", "Image", "Command", "CreatedAt", "RunningFor",
-                                    "Status", "Ports", "Names", "State"],
+                                    "Status", "Ports", "Names", "State", "Size"],
                                    ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED AT",
-                                    "CREATED", "STATUS", "PORTS", "NAMES", "STATE"])))
+                                    "CREATED", "STATUS", "PORTS", "NAMES", "STATE",
+                                    "SIZE"])))
         if out:
             print(out)
         return 0
     from dockyard.cli.output import table
     data = [[v["ID"], v["Image"], v["Command"], v["RunningFor"], v["Status"], v["Ports"],
-             v["Names"]] for v in (_view(r, args.no_trunc) for r in rows)]
-    print(table(data, COLUMNS))
+             v["Names"]] + ([v["Size"]] if args.size else [])
+            for v in (_view(r, args.no_trunc) for r in rows)]
+    print(table(data, COLUMNS + (["SIZE"] if args.size else [])))
     return 0
 
 
@@ -65,7 +68,17 @@ def _view(r: dict, no_trunc: bool) -> dict:
             "Names": ",".join(n.lstrip("/") for n in r["Names"]), "State": r["State"],
             "Labels": ",".join(f"{k}={v}" for k, v in (r.get("Labels") or {}).items()),
             "Mounts": ",".join(m.get("Name") or m.get("Source", "") for m in r.get("Mounts") or []),
-            "Networks": ",".join((r.get("NetworkSettings") or {}).get("Networks") or {})}
+            "Networks": ",".join((r.get("NetworkSettings") or {}).get("Networks") or {}),
+            "Size": _size(r)}
+
+
+def _size(r: dict) -> str:
+    """docker's SIZE column: ``12.3kB (virtual 1.98MB)``; empty without ``-s``."""
+    if "SizeRw" not in r:
+        return ""
+    from dockyard.units import human_size
+    return (f"{human_size(r.get('SizeRw') or 0, 3)} "
+            f"(virtual {human_size(r.get('SizeRootFs') or 0, 3)})")
 
 
 def format_ports(ports: list[dict]) -> str:

@@ -68,20 +68,61 @@ def ports(net: dict) -> list[dict]:
     return out
 
 
-def matches(rec: dict, filters: dict, image_ids=None) -> bool:
-    """docker ps filters: id, name, status, label, ancestor, exited, before/since skipped."""
+PS_FILTERS = ("ancestor", "before", "expose", "exited", "health", "id", "isolation",
+              "is-task", "label", "name", "network", "publish", "since", "status", "volume")
+STATES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+HEALTH = ("starting", "healthy", "unhealthy", "none")
+
+
+def check_filters(filters: dict) -> None:
+    """docker's validation of ``ps`` filters: an unknown key or a bad status/health value
+    is a 400 (``invalid filter 'x'``), never silently ignored."""
+    from dockyard.errors import InvalidArgument
     for key, values in (filters or {}).items():
-        vals = [k for k, on in values.items() if on] if isinstance(values, dict) else list(values)
+        if key not in PS_FILTERS:
+            raise InvalidArgument(f"invalid filter '{key}'")
+        for v in _values(values):
+            if key == "status" and v not in STATES:
+                raise InvalidArgument(f"invalid filter 'status={v}'")
+            if key == "health" and v not in HEALTH:
+                raise InvalidArgument(f"Unrecognised filter value for health: {v}")
+            if key in ("publish", "expose"):
+                _ports(v)
+
+
+def _values(values) -> list[str]:
+    return [k for k, on in values.items() if on] if isinstance(values, dict) else list(values)
+
+
+def matches(rec: dict, filters: dict, image_ids=None, lookup=None) -> bool:
+    """docker ps filters (moby's daemon/list.go). ``image_ids(ref)`` resolves an image for
+    ``ancestor``; ``lookup(ref)`` a container record for ``before``/``since``."""
+    for key, values in (filters or {}).items():
+        vals = _values(values)
         if not vals:
             continue
         # docker ANDs label filters (every label must match) and ORs the other keys' values
         combine = all if key == "label" else any
-        if not combine(_match_one(rec, key, v, image_ids) for v in vals):
+        if not combine(_match_one(rec, key, v, image_ids, lookup) for v in vals):
             return False
     return True
 
 
-def _match_one(rec: dict, key: str, v: str, image_ids) -> bool:
+def _ports(spec: str) -> set[str]:
+    """``80``, ``80/udp``, ``8000-8010/tcp`` → {"80/tcp", ...} (docker's nat.ParsePortRange)."""
+    from dockyard.errors import InvalidArgument
+    port, _, proto = spec.partition("/")
+    lo, _, hi = port.partition("-")
+    try:
+        first, last = int(lo), int(hi or lo)
+    except ValueError:
+        raise InvalidArgument(f"invalid filter value {spec!r}: not a port or range") from None
+    if not 0 < first <= last <= 65535 or (proto or "tcp") not in ("tcp", "udp", "sctp"):
+        raise InvalidArgument(f"invalid filter value {spec!r}: not a port or range")
+    return {f"{p}/{proto or 'tcp'}" for p in range(first, last + 1)}
+
+
+def _match_one(rec: dict, key: str, v: str, image_ids, lookup=None) -> bool:
     st = rec["State"]
     if key == "id":
         return rec["Id"].startswith(v)
@@ -103,7 +144,23 @@ def _match_one(rec: dict, key: str, v: str, image_ids) -> bool:
         return any(m.get("Name") == v or m["Destination"] == v for m in rec.get("Mounts", []))
     if key == "network":
         return v in ((rec.get("NetworkSettings") or {}).get("Networks") or {})
-    return True
+    if key == "health":
+        return ((st.get("Health") or {}).get("Status") or "none") == v
+    if key in ("before", "since"):
+        other = lookup(v) if lookup else None
+        if other is None:
+            from dockyard.errors import NotFound
+            raise NotFound(f"No such container: {v}")
+        if other["Id"] == rec["Id"]:
+            return False
+        return (parse_time(rec["Created"]) < parse_time(other["Created"])) == (key == "before")
+    if key == "publish":
+        return bool(_ports(v) & set((rec["HostConfig"].get("PortBindings") or {})))
+    if key == "expose":
+        return bool(_ports(v) & set(rec["Config"].get("ExposedPorts") or {}))
+    if key == "is-task":
+        return v.lower() in ("false", "0")  # no swarm tasks here
+    return True  # isolation: one kind on Linux
 
 
 def inspect(rec: dict) -> dict:

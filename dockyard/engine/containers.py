@@ -24,7 +24,7 @@ from dockyard.engine import container_files as files
 from dockyard.engine.container_fs import FsMixin
 from dockyard.engine.container_io import IOMixin
 from dockyard.engine.container_ops import OpsMixin
-from dockyard.engine.container_view import ZERO_TIME, matches, ps_row
+from dockyard.engine.container_view import ZERO_TIME, check_filters, matches, ps_row
 from dockyard.engine.state import State, is_running
 from dockyard.errors import Conflict, DockyardError, NotFound, Unavailable
 from dockyard.supervisor.client import SupervisorClient
@@ -90,11 +90,18 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
         self._save(rec)
 
     def list(self, all: bool = False, limit: int = -1, filters: dict | None = None) -> list[dict]:
+        check_filters(filters or {})
         with self._lock:
             recs = sorted(self._recs.values(), key=lambda r: r["Created"], reverse=True)
         if not all and not (filters and ("status" in filters or "exited" in filters)):
             recs = [r for r in recs if r["State"]["Running"]]
-        recs = [r for r in recs if matches(r, filters or {}, self._image_ids)]
+
+        def lookup(ref: str):
+            try:
+                return self.get(ref)
+            except NotFound:
+                return None
+        recs = [r for r in recs if matches(r, filters or {}, self._image_ids, lookup)]
         if limit and limit > 0:
             recs = recs[:limit]
         return [ps_row(r) for r in recs]

@@ -88,11 +88,14 @@ class SQLiteProber:
             return diff_inputs(json.loads(rows[0]["inputs"]), inputs)
         return ["no earlier build of this step on this parent"]
 
-    def prune(self) -> list[str]:
-        """Forget every cache entry; returns the removed keys."""
+    def prune(self, until: float | None = None) -> list[str]:
+        """Forget every cache entry (recorded before ``until`` when given); returns the
+        removed keys."""
+        cutoff = float("inf") if until is None else until
         with self.meta.tx() as db:
-            keys = [r["key"] for r in db.execute("SELECT key FROM build_cache")]
-            db.execute("DELETE FROM build_cache")
+            keys = [r["key"] for r in db.execute(
+                "SELECT key FROM build_cache WHERE created < ?", (cutoff,))]
+            db.execute("DELETE FROM build_cache WHERE created < ?", (cutoff,))
         return keys
 
 

@@ -153,9 +153,10 @@ class BuildService:
         t.join()
 
     # -- cache ----------------------------------------------------------------------
-    def prune(self) -> dict:
-        """Forget the build cache (images stay; ``image prune`` removes those)."""
-        keys = self.prober(False).prune()
+    def prune(self, until: float | None = None) -> dict:
+        """Forget the build cache, or the part recorded before ``until`` (images stay;
+        ``image prune`` removes those)."""
+        keys = self.prober(False).prune(until)
         return {"CachesDeleted": keys, "SpaceReclaimed": 0}
 
 

@@ -344,10 +344,16 @@ class OpsMixin:
                     self._drop_volume(m["Name"])
 
     def prune(self, filters: dict | None = None) -> dict:
+        from dockyard.filters import labels_match, until
+        from dockyard.supervisor.logs import parse_time
+        filters = filters or {}
+        before = until(filters)
         deleted, space = [], 0
         for row in self.list(all=True, filters={"status": ["exited", "created", "dead"]}):
             rec = self.get(row["Id"])
-            if not _label_filters(rec, filters or {}):
+            if not labels_match(rec["Config"].get("Labels") or {}, filters):
+                continue
+            if before is not None and parse_time(rec["Created"]) >= before:
                 continue
             with contextlib.suppress(DockyardError):
                 space += self.size_rw(row["Id"])
@@ -423,15 +429,6 @@ class OpsMixin:
 
     def close(self) -> None:
         """dockyardd stops: containers keep running in the supervisor."""
-
-
-def _label_filters(rec: dict, filters: dict) -> bool:
-    labels = rec["Config"].get("Labels") or {}
-    for f in filters.get("label", []):
-        k, _, v = f.partition("=")
-        if k not in labels or (v and labels[k] != v):
-            return False
-    return True
 
 
 def _signum(sig) -> int:

@@ -79,6 +79,8 @@ class VolumeService:
                 return False
             if key == "label" and not all(_label(v["Labels"], x) for x in values):
                 return False
+            if key == "label!" and any(_label(v["Labels"], x) for x in values):
+                return False
             if key == "dangling":
                 used = bool(self.users(v["Name"]))
                 if any(x.lower() in ("true", "1") for x in values) == used:

@@ -180,8 +180,10 @@ class TagsMixin:
             self._drop_blob(digest)
 
     # -- prune -------------------------------------------------------------------------
-    def prune(self, all_images: bool = False, labels: list[str] | None = None) -> dict:
-        """``image prune``: remove dangling (or, with ``all_images``, unused) images."""
+    def prune(self, all_images: bool = False, labels: list[str] | None = None,
+              until: float | None = None) -> dict:
+        """``image prune``: remove dangling (or, with ``all_images``, unused) images; only
+        those created before ``until`` when given."""
         deleted: list[dict] = []
         reclaimed = 0
         with self.lock:
@@ -192,6 +194,8 @@ class TagsMixin:
                     continue  # removed as a parent of an earlier one
                 if (img.refs and not all_images) or self.in_use_check(image_id) or \
                         self.children(image_id) or not _labels_match(img, labels or []):
+                    continue
+                if until is not None and img.created >= until:
                     continue
                 before = self._disk_usage(img)
                 deleted += self._remove_by_id(img, image_id, True, False)

@@ -54,7 +54,13 @@ def build(req, engine):
 
 
 def prune(req, engine):
-    return JSON(engine.builds.prune())
+    from dockyard.api import filters as f
+    filters = f.of(req, f.BUILD_PRUNE)
+    other = sorted(set(filters) - {"until"})
+    if other:  # BuildKit's record kinds: the classic cache is one table of step keys
+        raise InvalidArgument(f"build cache prune: filter '{other[0]}' is not supported by "
+                              "dockyard's build cache (only until)")
+    return JSON(engine.builds.prune(f.until(filters)))
 
 
 ROUTES = [

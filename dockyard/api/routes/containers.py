@@ -184,7 +184,8 @@ def stats(req, engine):
 
 
 def prune(req, engine):
-    return JSON(_svc(engine).prune(req.query_json("filters", {})))
+    from dockyard.api import filters
+    return JSON(_svc(engine).prune(filters.of(req, filters.CONTAINER_PRUNE)))
 
 
 def changes(req, engine):

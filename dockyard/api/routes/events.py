@@ -8,7 +8,8 @@ def events(req, engine):
     since, until = req.query_time("since", None), req.query_time("until", None)
     if until is not None and since is None:
         since = 0.0
-    filters = req.query_json("filters", {})
+    from dockyard.api import filters as f
+    filters = f.of(req, f.EVENTS)
     return JSONStream(engine.events.subscribe(filters, since, until))
 
 

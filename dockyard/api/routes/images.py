@@ -83,10 +83,12 @@ def save(req, engine):
 
 
 def prune(req, engine):
-    filters = filters_of(req)
+    from dockyard.api import filters as f
+    filters = f.of(req, f.IMAGE_PRUNE)
     dangling = [v.lower() for v in filters.get("dangling", ["true"])]
+    labels = filters.get("label", []) + ["!" + x for x in filters.get("label!", [])]
     return JSON(engine.images.prune(all_images="false" in dangling or "0" in dangling,
-                                    labels=filters.get("label", [])))
+                                    labels=labels, until=f.until(filters)))
 
 
 def _service_df(engine, name: str) -> list:

@@ -48,7 +48,8 @@ def remove(req, engine):
 
 
 def prune(req, engine):
-    filters = req.query_json("filters", {}) or {}
+    from dockyard.api import filters as f
+    filters = f.of(req, f.NETWORK_PRUNE)
     from dockyard.network.views import label_match, parse_until
     untils = [parse_until(v) for v in filters.get("until", [])]
     labels = filters.get("label", [])

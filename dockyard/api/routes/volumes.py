@@ -5,7 +5,8 @@ from dockyard.api.http import JSON, Empty
 
 
 def list_(req, engine):
-    return JSON(engine.volumes.list(req.query_json("filters", {})))
+    from dockyard.api import filters as f
+    return JSON(engine.volumes.list(f.of(req, f.VOLUME_LIST)))
 
 
 def create(req, engine):
@@ -24,7 +25,8 @@ def remove(req, engine):
 
 
 def prune(req, engine):
-    return JSON(engine.volumes.prune(req.query_json("filters", {})))
+    from dockyard.api import filters as f
+    return JSON(engine.volumes.prune(f.of(req, f.VOLUME_PRUNE)))
 
 
 ROUTES = [

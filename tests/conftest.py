@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 
 import pytest
 
@@ -67,8 +68,8 @@ def busybox_tar(tmp_path_factory) -> str:
 
 
 @contextlib.contextmanager
-def _busybox_daemon(busybox_tar: str):
-    d = Daemon()
+def _busybox_daemon(busybox_tar: str, **kw):
+    d = Daemon(**kw)
     try:
         d.start()
         d.import_tar(busybox_tar, "busybox:latest")
@@ -81,6 +82,15 @@ def _busybox_daemon(busybox_tar: str):
 def daemon(busybox_tar):
     """A real dockyardd on a temporary socket/data root, with ``busybox:latest`` imported."""
     with _busybox_daemon(busybox_tar) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def runc_daemon(busybox_tar):
+    """The same, with runc as its OCI runtime (skipped where runc is not installed)."""
+    if not shutil.which("runc"):
+        pytest.skip("runc not installed")
+    with _busybox_daemon(busybox_tar, runtime="runc") as d:
         yield d
 
 

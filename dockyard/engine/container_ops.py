@@ -334,6 +334,7 @@ class OpsMixin:
         with self._lock:
             self._recs.pop(cid, None)
             self._op_locks.pop(cid, None)
+            self._stats_cache().pop(cid, None)
             for eid in rec.get("ExecIDs") or []:
                 self.execs.pop(eid, None)
             self._cond.notify_all()
@@ -409,11 +410,80 @@ class OpsMixin:
         pids = self._driver().ps(rec["Id"])
         return _ps_table(pids)
 
-    def stats(self, ref: str) -> dict:
+    # the last sample per container (in memory; dropped by _destroy): the precpu of
+    # the next stream=false answer, so the CLI's CPU % is a delta without a wait
+    STATS_PRIME_DELAY = 0.25          # s between two samples when no recent one is kept
+    STATS_PREVIOUS_AGE = (0.1, 5.0)   # a kept sample is used as precpu when this old (s)
+
+    def stats(self, ref: str, one_shot: bool = False, previous: dict | None = None) -> dict:
+        """One sample in docker's shape (engine/container_stats.py).
+
+        ``one_shot``: no precpu_stats, as docker's ``one-shot=true``. Otherwise precpu
+        is ``previous`` (a stream's last sample), else the sample kept from an earlier
+        request when it is 0.1-5 s old, else a sample taken STATS_PRIME_DELAY before
+        this one (dockerd waits for its collector's next tick instead, ≈1 s)."""
+        import time
+        from dockyard.engine import container_stats as cs
         rec = self.get(ref)
-        raw = self._driver().stats(rec["Id"]) if rec["State"]["Running"] else {}
+        cur = self._stats_sample(rec)
+        if cur is None:
+            return cs.not_running(rec)
+        if not one_shot:
+            if previous is None:
+                previous = self._stats_kept(rec)
+            if previous is None:
+                time.sleep(self.STATS_PRIME_DELAY)
+                previous, cur = cur, self._stats_sample(rec)
+                if cur is None:
+                    return cs.not_running(rec)
+            cs.set_previous(cur, previous)
+        self._stats_keep(rec, cur)
+        return cur
+
+    def _stats_sample(self, rec: dict) -> dict | None:
+        """A sample without precpu; None when the container is not (or no longer) running."""
+        if not rec["State"]["Running"]:
+            return None
+        try:
+            raw = self._driver().stats(rec["Id"])
+        except (NotFound, Conflict):
+            return None  # it exited between the record's state and the runtime's
         from dockyard.engine.container_stats import docker_stats
-        return docker_stats(rec, raw)
+        return docker_stats(rec, raw or {}, self._stats_networks(rec))
+
+    def _stats_networks(self, rec: dict) -> dict | None:
+        """{ifname: counters} of the container's own endpoints (docker's libnetwork
+        interfaces: not lo); None for host, none and container:<x> networking."""
+        mode = rec["HostConfig"].get("NetworkMode") or "default"
+        if mode in ("host", "none") or mode.startswith("container:"):
+            return None
+        net = self._networks()
+        if net is None:
+            return None
+        names = {ep["ifname"] for ep in net.store.endpoints(rec["Id"])}
+        if not names:
+            return None
+        from dockyard.engine.container_stats import net_dev
+        return net_dev(rec["State"].get("Pid") or 0, names)
+
+    def _stats_cache(self) -> dict:
+        return self.__dict__.setdefault("_stats_last", {})
+
+    def _stats_kept(self, rec: dict) -> dict | None:
+        import time
+        kept = self._stats_cache().get(rec["Id"])
+        if kept is None:
+            return None
+        t, started, sample = kept
+        low, high = self.STATS_PREVIOUS_AGE
+        if started != rec["State"].get("StartedAt") or not low <= time.monotonic() - t <= high:
+            return None  # a restart reset the counters, or too close/old for a rate
+        return sample
+
+    def _stats_keep(self, rec: dict, sample: dict) -> None:
+        import time
+        self._stats_cache()[rec["Id"]] = (time.monotonic(), rec["State"].get("StartedAt"),
+                                          sample)
 
     def size_rw(self, cid: str) -> int:
         try:

@@ -50,7 +50,9 @@ def _chains() -> set[str]:
         for line in text.splitlines():
             if line.startswith("*"):
                 table = line[1:]
-            elif line.startswith(":"):
+            elif line.startswith(":") and line.split()[1:2] == ["-"]:
+                # a user chain (policy "-"): built-in ones appear on the first use of
+                # a table on a fresh machine and are no one's leftover
                 out.add(f"{tool.split('-')[0]} {table} {line[1:].split()[0]}")
     return out
 

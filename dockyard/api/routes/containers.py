@@ -166,18 +166,25 @@ def top(req, engine):
 
 
 def stats(req, engine):
+    """docker's stats: one sample (stream=false; precpu from a kept or primed sample,
+    none with one-shot) or one per second, each with the previous one as precpu."""
     svc = _svc(engine)
     rec = svc.get(req.match["id"])
-    if not req.query_bool("stream", True) or req.query_bool("one-shot"):
-        return JSON(svc.stats(rec["Id"]))
+    stream, one_shot = req.query_bool("stream", True), req.query_bool("one-shot")
+    if stream and one_shot:
+        raise InvalidArgument("cannot have stream=true and one-shot=true")
+    if not stream:
+        return JSON(svc.stats(rec["Id"], one_shot=one_shot))
 
     def gen():
+        from dockyard.errors import NotFound
         prev = None
-        while rec["Id"] in svc._recs:
-            cur = svc.stats(rec["Id"])
-            if prev:  # docker computes CPU % from the difference to the previous sample
-                cur["precpu_stats"], cur["preread"] = prev["cpu_stats"], prev["read"]
-            prev = cur
+        while True:
+            try:  # the first one's precpu is kept or primed, as the stream=false answer
+                cur = svc.stats(rec["Id"], previous=prev)
+            except NotFound:
+                return  # removed: docker's collector stops and the stream ends
+            prev = cur if cur["read"] != "0001-01-01T00:00:00Z" else None
             yield (json.dumps(cur) + "\n").encode()
             time.sleep(1)
     return Stream(gen(), "application/json")

@@ -33,6 +33,29 @@ def read_int(path: str) -> int | None:
         return None
 
 
+def read_text(path: str) -> str:
+    """A cgroup file's text; "" when it (or its controller) is missing."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def read_kv(path: str) -> dict[str, int]:
+    """``key value`` lines (memory.stat, cpu.stat, cpuacct.stat) as ints; lines that
+    are not a name and one integer are skipped."""
+    out: dict[str, int] = {}
+    for line in read_text(path).splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            try:
+                out[parts[0]] = int(parts[1])
+            except ValueError:
+                pass
+    return out
+
+
 def read_pids(path: str) -> list[int]:
     try:
         with open(path) as f:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 
 from dockyard.runtime import syscalls as sc
-from dockyard.runtime.cgroups.base import (make_dirs, read, read_int, read_pids,
-                                           remove_dirs, write)
+from dockyard.runtime.cgroups.base import (make_dirs, read, read_int, read_kv, read_text,
+                                           read_pids, remove_dirs, write)
 
 CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids",
                "net_cls", "net_prio", "hugetlb", "perf_event", "rdma", "misc", "systemd")
@@ -114,15 +114,36 @@ class V1Manager:
             return False
 
     def stats(self) -> dict:
-        mem, cpuacct, pids = (self.dirs.get(k, "") for k in ("memory", "cpuacct", "pids"))
+        """runc-events-shaped numbers (``runc events --stats``'s keys): cpu usage (ns:
+        total, percpu, user/kernel from cpuacct.stat's USER_HZ ticks) and throttling,
+        memory usage/max/limit/failcnt and memory.stat as ``raw``, pids, and the
+        blkio.throttle byte/IO counters. A missing file (a controller not mounted, a
+        kernel without it) gives zeros or empty lists, never an error."""
+        cpuacct, cpu, mem, pids, blkio = (self.dirs.get(k, "") for k in (
+            "cpuacct", "cpu", "memory", "pids", "blkio"))
+        ticks = read_kv(os.path.join(cpuacct, "cpuacct.stat"))
+        hz = os.sysconf("SC_CLK_TCK") or 100
+        throttle = read_kv(os.path.join(cpu, "cpu.stat"))
         return {
-            "cpu": {"usage": {"total": read_int(os.path.join(cpuacct, "cpuacct.usage")) or 0}},
+            "cpu": {"usage": {"total": read_int(os.path.join(cpuacct, "cpuacct.usage")) or 0,
+                              "percpu": _ints(os.path.join(cpuacct, "cpuacct.usage_percpu")),
+                              "kernel": ticks.get("system", 0) * 1_000_000_000 // hz,
+                              "user": ticks.get("user", 0) * 1_000_000_000 // hz},
+                    "throttling": {"periods": throttle.get("nr_periods", 0),
+                                   "throttledPeriods": throttle.get("nr_throttled", 0),
+                                   "throttledTime": throttle.get("throttled_time", 0)}},
             "memory": {"usage": {
                 "usage": read_int(os.path.join(mem, "memory.usage_in_bytes")) or 0,
                 "max": read_int(os.path.join(mem, "memory.max_usage_in_bytes")) or 0,
-                "limit": read_int(os.path.join(mem, "memory.limit_in_bytes")) or 0}},
+                "limit": read_int(os.path.join(mem, "memory.limit_in_bytes")) or 0,
+                "failcnt": read_int(os.path.join(mem, "memory.failcnt")) or 0},
+                "raw": read_kv(os.path.join(mem, "memory.stat"))},
             "pids": {"current": read_int(os.path.join(pids, "pids.current")) or 0,
                      "limit": read_int(os.path.join(pids, "pids.max")) or 0},
+            "blkio": {"ioServiceBytesRecursive": _blkio_entries(
+                          os.path.join(blkio, "blkio.throttle.io_service_bytes_recursive")),
+                      "ioServicedRecursive": _blkio_entries(
+                          os.path.join(blkio, "blkio.throttle.io_serviced_recursive"))},
         }
 
     def destroy(self) -> None:
@@ -154,6 +175,31 @@ class V1Manager:
         if flags & sc.MS_RDONLY:
             sys_.mount(None, dest, None, sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_NOSUID
                        | sc.MS_NODEV | sc.MS_NOEXEC, "mode=755")
+
+
+def _ints(path: str) -> list[int]:
+    """A line of integers (cpuacct.usage_percpu: one per possible CPU)."""
+    try:
+        return [int(x) for x in read_text(path).split()]
+    except ValueError:
+        return []
+
+
+def _blkio_entries(path: str) -> list[dict]:
+    """``MAJ:MIN Op value`` lines → runc's/docker's entries; the ``Total`` line (and a
+    device-less line) is skipped, op names stay as the kernel prints them."""
+    out = []
+    for line in read_text(path).splitlines():
+        parts = line.split()
+        if len(parts) != 3 or ":" not in parts[0]:
+            continue
+        major, _, minor = parts[0].partition(":")
+        try:
+            out.append({"major": int(major), "minor": int(minor), "op": parts[1],
+                        "value": int(parts[2])})
+        except ValueError:
+            continue
+    return out
 
 
 def _inherit_cpuset(path: str) -> None:

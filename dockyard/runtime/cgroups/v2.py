@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 
 from dockyard.runtime import syscalls as sc
-from dockyard.runtime.cgroups.base import make_dirs, read, read_int, read_pids, remove_dirs, write
+from dockyard.runtime.cgroups.base import (make_dirs, read, read_int, read_kv, read_pids,
+                                           remove_dirs, write)
 
 
 def shares_to_weight(shares: int) -> int:
@@ -101,22 +102,26 @@ class V2Manager:
         return read_int(os.path.join(self.dir, "cgroup.freeze")) == 1
 
     def stats(self) -> dict:
-        usage = 0
-        try:
-            for line in read(os.path.join(self.dir, "cpu.stat")).splitlines():
-                key, _, value = line.partition(" ")
-                if key == "usage_usec":
-                    usage = int(value) * 1000
-        except OSError:
-            pass
+        """The v1 driver's keys from the unified files: cpu.stat (µs → ns; no percpu
+        on v2), memory.current/peak/max and memory.stat as ``raw``, pids, and io.stat
+        as byte and IO entries with docker's v2 op names ("read"/"write"). Missing
+        files give zeros or empty lists."""
         d = self.dir
+        cpu = read_kv(os.path.join(d, "cpu.stat"))
         return {
-            "cpu": {"usage": {"total": usage}},
+            "cpu": {"usage": {"total": cpu.get("usage_usec", 0) * 1000, "percpu": [],
+                              "kernel": cpu.get("system_usec", 0) * 1000,
+                              "user": cpu.get("user_usec", 0) * 1000},
+                    "throttling": {"periods": cpu.get("nr_periods", 0),
+                                   "throttledPeriods": cpu.get("nr_throttled", 0),
+                                   "throttledTime": cpu.get("throttled_usec", 0) * 1000}},
             "memory": {"usage": {"usage": read_int(os.path.join(d, "memory.current")) or 0,
                                  "max": read_int(os.path.join(d, "memory.peak")) or 0,
-                                 "limit": read_int(os.path.join(d, "memory.max")) or 0}},
+                                 "limit": read_int(os.path.join(d, "memory.max")) or 0},
+                       "raw": read_kv(os.path.join(d, "memory.stat"))},
             "pids": {"current": read_int(os.path.join(d, "pids.current")) or 0,
                      "limit": read_int(os.path.join(d, "pids.max")) or 0},
+            "blkio": _io_stat(os.path.join(d, "io.stat")),
         }
 
     def destroy(self) -> None:
@@ -135,3 +140,35 @@ class V2Manager:
             return
         sys_.mount(self.dir, dest, None, sc.MS_BIND)
         sys_.mount(None, dest, None, sc.MS_REMOUNT | sc.MS_BIND | hier)
+
+
+_IO_KEYS = {"rbytes": ("ioServiceBytesRecursive", "read"),
+            "wbytes": ("ioServiceBytesRecursive", "write"),
+            "rios": ("ioServicedRecursive", "read"),
+            "wios": ("ioServicedRecursive", "write")}
+
+
+def _io_stat(path: str) -> dict:
+    """io.stat lines ``MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N`` →
+    {ioServiceBytesRecursive, ioServicedRecursive} entries (discards are left out,
+    as docker leaves them out)."""
+    out: dict[str, list] = {"ioServiceBytesRecursive": [], "ioServicedRecursive": []}
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        if not line.strip():
+            continue
+        dev, *fields = line.split()
+        major, sep, minor = dev.partition(":")
+        if not sep or not major.isdigit() or not minor.isdigit():
+            continue
+        for field in fields:
+            key, _, value = field.partition("=")
+            if key in _IO_KEYS and value.isdigit():
+                table, op = _IO_KEYS[key]
+                out[table].append({"major": int(major), "minor": int(minor), "op": op,
+                                   "value": int(value)})
+    return out

@@ -6,21 +6,9 @@ import subprocess
 
 import pytest
 
-from tests.helpers.daemon import Daemon
 
 pytestmark = [pytest.mark.root,
               pytest.mark.skipif(not shutil.which("runc"), reason="runc not installed")]
-
-
-@pytest.fixture(scope="module")
-def runc_daemon(busybox_tar):
-    d = Daemon(runtime="runc")
-    try:
-        d.start()
-        d.import_tar(busybox_tar, "busybox:latest")
-        yield d
-    finally:
-        d.cleanup()
 
 
 def test_run_rm_exec_stop_with_runc(runc_daemon):

@@ -216,3 +216,115 @@ def test_v1_hierarchies_through_symlinks(tmp_path):
                       "cpuacct": f"{real}/cpu,cpuacct/dockyard/c1",
                       "memory": f"{real}/memory/dockyard/c1"}
     assert V1Manager("/d/x", str(tmp_path / "missing")).dirs == {}
+
+
+# -- stats ---------------------------------------------------------------------------
+
+def _v1_stat_files(v1root, hz: int) -> None:
+    def put(ctrl, name, text):
+        d = v1root / ctrl / "dockyard" / "c1"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / name).write_text(text)
+    put("cpuacct", "cpuacct.usage", "123456789\n")
+    put("cpuacct", "cpuacct.usage_percpu", "100000000 23456789 \n")
+    put("cpuacct", "cpuacct.stat", f"user {3 * hz}\nsystem {hz // 2}\n")
+    put("cpu", "cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 5000\n"
+        "nr_bursts 0\nburst_time 0\n")
+    put("memory", "memory.usage_in_bytes", "4096000\n")
+    put("memory", "memory.max_usage_in_bytes", "8192000\n")
+    put("memory", "memory.limit_in_bytes", "9223372036854771712\n")
+    put("memory", "memory.failcnt", "2\n")
+    put("memory", "memory.stat", "cache 8192\nrss 4096\ninactive_file 1024\n"
+        "total_inactive_file 2048\nhierarchical_memory_limit 9223372036854771712\n")
+    put("pids", "pids.current", "3\n")
+    put("pids", "pids.max", "max\n")
+    put("blkio", "blkio.throttle.io_service_bytes_recursive",
+        "254:0 Read 4096\n254:0 Write 65536\n254:0 Sync 69632\n254:0 Async 0\n"
+        "254:0 Discard 0\n254:0 Total 69632\nTotal 69632\n")
+    put("blkio", "blkio.throttle.io_serviced_recursive",
+        "254:0 Read 1\n254:0 Write 16\nTotal 17\n")
+
+
+def test_v1_stats(v1root):
+    hz = os.sysconf("SC_CLK_TCK")
+    _v1_stat_files(v1root, hz)
+    s = V1Manager("/dockyard/c1", str(v1root)).stats()
+    assert s["cpu"]["usage"] == {"total": 123456789, "percpu": [100000000, 23456789],
+                                 "kernel": (hz // 2) * 10**9 // hz,  # USER_HZ ticks → ns
+                                 "user": 3_000_000_000}
+    assert s["cpu"]["throttling"] == {"periods": 10, "throttledPeriods": 4,
+                                      "throttledTime": 5000}
+    assert s["memory"]["usage"] == {"usage": 4096000, "max": 8192000,
+                                    "limit": 9223372036854771712, "failcnt": 2}
+    assert s["memory"]["raw"]["cache"] == 8192
+    assert s["memory"]["raw"]["total_inactive_file"] == 2048
+    assert s["pids"] == {"current": 3, "limit": -1}
+    bytes_ = s["blkio"]["ioServiceBytesRecursive"]
+    assert bytes_[:2] == [{"major": 254, "minor": 0, "op": "Read", "value": 4096},
+                          {"major": 254, "minor": 0, "op": "Write", "value": 65536}]
+    assert [e["op"] for e in bytes_] == ["Read", "Write", "Sync", "Async", "Discard", "Total"]
+    assert s["blkio"]["ioServicedRecursive"] == [
+        {"major": 254, "minor": 0, "op": "Read", "value": 1},
+        {"major": 254, "minor": 0, "op": "Write", "value": 16}]
+
+
+def test_v1_stats_missing_files_are_zeros(v1root):
+    s = V1Manager("/dockyard/nothing", str(v1root)).stats()
+    assert s["cpu"]["usage"] == {"total": 0, "percpu": [], "kernel": 0, "user": 0}
+    assert s["cpu"]["throttling"] == {"periods": 0, "throttledPeriods": 0, "throttledTime": 0}
+    assert s["memory"]["raw"] == {} and s["memory"]["usage"]["usage"] == 0
+    assert s["blkio"] == {"ioServiceBytesRecursive": [], "ioServicedRecursive": []}
+    # no hierarchy mounted at all
+    s = V1Manager("/dockyard/c1", str(v1root / "none")).stats()
+    assert s["pids"] == {"current": 0, "limit": 0} and s["blkio"]["ioServicedRecursive"] == []
+
+
+def test_v1_stats_tolerates_garbage(v1root):
+    d = v1root / "memory" / "dockyard" / "c1"
+    d.mkdir(parents=True)
+    (d / "memory.stat").write_text("cache 1\nbroken\nodd x\n\n")
+    (v1root / "blkio" / "dockyard" / "c1").mkdir(parents=True)
+    (v1root / "blkio" / "dockyard" / "c1" / "blkio.throttle.io_service_bytes_recursive") \
+        .write_text("254:0 Read x\nnonsense\n8:0 Write 5\n")
+    s = V1Manager("/dockyard/c1", str(v1root)).stats()
+    assert s["memory"]["raw"] == {"cache": 1}
+    assert s["blkio"]["ioServiceBytesRecursive"] == [
+        {"major": 8, "minor": 0, "op": "Write", "value": 5}]
+
+
+def test_v2_stats(v2root):
+    leaf = v2root / "dockyard" / "c1"
+    leaf.mkdir(parents=True)
+    (leaf / "cpu.stat").write_text("usage_usec 2000\nuser_usec 1500\nsystem_usec 500\n"
+                                   "nr_periods 7\nnr_throttled 1\nthrottled_usec 30\n")
+    (leaf / "memory.current").write_text("1048576\n")
+    (leaf / "memory.max").write_text("max\n")
+    (leaf / "memory.stat").write_text("anon 4096\nfile 8192\ninactive_file 512\n")
+    (leaf / "pids.current").write_text("2\n")
+    (leaf / "pids.max").write_text("100\n")
+    (leaf / "io.stat").write_text("254:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 "
+                                  "dios=0\n8:16 rbytes=1 wbytes=0 rios=1 wios=0\n")
+    s = V2Manager("/dockyard/c1", str(v2root)).stats()
+    assert s["cpu"]["usage"] == {"total": 2_000_000, "percpu": [], "kernel": 500_000,
+                                 "user": 1_500_000}
+    assert s["cpu"]["throttling"] == {"periods": 7, "throttledPeriods": 1,
+                                      "throttledTime": 30_000}
+    assert s["memory"]["usage"] == {"usage": 1048576, "max": 0, "limit": -1}
+    assert s["memory"]["raw"] == {"anon": 4096, "file": 8192, "inactive_file": 512}
+    assert s["pids"] == {"current": 2, "limit": 100}
+    assert s["blkio"]["ioServiceBytesRecursive"] == [
+        {"major": 254, "minor": 0, "op": "read", "value": 4096},
+        {"major": 254, "minor": 0, "op": "write", "value": 8192},
+        {"major": 8, "minor": 16, "op": "read", "value": 1},
+        {"major": 8, "minor": 16, "op": "write", "value": 0}]
+    assert s["blkio"]["ioServicedRecursive"][:2] == [
+        {"major": 254, "minor": 0, "op": "read", "value": 1},
+        {"major": 254, "minor": 0, "op": "write", "value": 2}]
+
+
+def test_v2_stats_missing_files_are_zeros(v2root):
+    s = V2Manager("/dockyard/gone", str(v2root)).stats()
+    assert s["cpu"]["usage"] == {"total": 0, "percpu": [], "kernel": 0, "user": 0}
+    assert s["cpu"]["throttling"]["throttledTime"] == 0
+    assert s["memory"] == {"usage": {"usage": 0, "max": 0, "limit": 0}, "raw": {}}
+    assert s["blkio"] == {"ioServiceBytesRecursive": [], "ioServicedRecursive": []}

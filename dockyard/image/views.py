@@ -44,9 +44,12 @@ class QueryMixin:
             raise InvalidArgument(f"invalid filter '{sorted(unknown)[0]}'")
         images = [self.load(i) for i in self.ids()]
         parents = {img.parent for img in images if img.parent}
+        # dangling=true lists only untagged leaves (dockerd's imageStore.Heads()), even
+        # with -a; otherwise an untagged image with children (a build step) needs -a
+        dangling_only = any(str(v).lower() in ("true", "1") for v in filters.get("dangling", []))
         out = []
         for img in images:
-            if not all and not img.refs and img.id in parents and not filters.get("dangling"):
+            if not img.refs and img.id in parents and (dangling_only or not all):
                 continue  # an intermediate (build) image
             entry = self._filtered(img, filters)
             if entry is not None:

@@ -61,8 +61,12 @@ def test_container_prune_until_and_labels(daemon, ctr):
 
 
 def test_build_cache_prune_until(daemon):
-    daemon.cli("build", "-q", "-", input="FROM busybox\nENV PRUNE_UNTIL=1\n", check=True)
-    assert daemon.client.post("/build/prune", {"filters": json.dumps(
-        {"until": ["1h"]})})["CachesDeleted"] == []  # everything is newer
+    image = daemon.cli("build", "-q", "-", input="FROM busybox\nENV PRUNE_UNTIL=1\n",
+                       check=True).stdout.strip()
+    try:
+        assert daemon.client.post("/build/prune", {"filters": json.dumps(
+            {"until": ["1h"]})})["CachesDeleted"] == []  # everything is newer
+    finally:
+        daemon.cli("rmi", image, check=True)
     with pytest.raises(InvalidArgument, match="filter 'inuse' is not supported"):
         daemon.client.post("/build/prune", {"filters": json.dumps({"inuse": ["true"]})})

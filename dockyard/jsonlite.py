@@ -54,11 +54,20 @@ def loads(data: str | bytes):
 
 _encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ": ", ", ",
                              False, False, True)
+_encode_go = _json.make_encoder(None, None, _json.encode_basestring, None, ":", ",",
+                                False, False, True)
+
+
+def dumps_go(obj) -> str:
+    """What the docker CLI's template ``json`` function prints (Go's encoder with
+    SetEscapeHTML(false)): compact, no spaces, non-ASCII characters as they are."""
+    return "".join(_encode_go(obj, 0))
 
 
 def dumps(obj, indent: int | None = None) -> str:
     """``json.dumps(obj)`` (``", "``/``": "`` separators, ASCII), or with ``indent``
-    ``json.dumps(obj, indent=indent)`` (docker's ``inspect`` output), byte for byte."""
+    the layout of ``json.dumps(obj, indent=indent)`` with strings as Go's encoder writes
+    them (what ``docker inspect`` prints): UTF-8 as is, ``<>&`` as ``\u003c``…"""
     if indent is None:
         return "".join(_encode(obj, 0))
     out: list[str] = []
@@ -107,8 +116,20 @@ def _pretty(o, level: int, pad: str, out: list) -> None:
             first = False
             _pretty(v, level + 1, pad, out)
         out.append("\n" + pad * level + "]")
+    elif isinstance(o, str):
+        out.append(_encode_str(o))
     else:
         out.append("".join(_encode(o, 0)))
 
 
-_encode_str = _json.encode_basestring_ascii
+_GO_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+               ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+def _encode_str(s: str) -> str:
+    """A JSON string as Go's json.Marshal writes it (HTML-safe, UTF-8 kept)."""
+    out = _json.encode_basestring(s)
+    if "<" in s or ">" in s or "&" in s or "\u2028" in s or "\u2029" in s:
+        for a, b in _GO_ESCAPES:
+            out = out.replace(a, b)
+    return out

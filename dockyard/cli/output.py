@@ -83,7 +83,7 @@ def _text(v: Any) -> str:
 
 
 _FUNCS = {
-    "json": lambda v: jsonlite.dumps(v),
+    "json": lambda v: jsonlite.dumps_go(v),
     "upper": lambda v: _text(v).upper(),
     "lower": lambda v: _text(v).lower(),
     "title": lambda v: _text(v).title(),

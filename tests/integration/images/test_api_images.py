@@ -63,6 +63,12 @@ def test_docker_import_with_change_and_history(daemon, busybox_tar, cleanup):
     assert r.stdout.strip().startswith("sha256:")
     cmd = daemon.docker("image", "inspect", "-f", "{{json .Config.Cmd}}", name, check=True).stdout
     assert json.loads(cmd) == ["sh"]
+    # the template json function prints as the docker CLI's (compact, <>& and é as is)
+    daemon.docker("image", "tag", name, name + ":j", check=True)
+    cleanup.append(name + ":j")
+    for fmt in ("{{json .Config.Cmd}}", "{{json .RepoTags}}", '{{json "a<b>&c é"}}'):
+        ours = daemon.cli("image", "inspect", "-f", fmt, name, check=True).stdout
+        assert ours == daemon.docker("image", "inspect", "-f", fmt, name, check=True).stdout
     hist = daemon.docker("history", name, check=True).stdout.splitlines()
     assert hist[0].split()[:2] == ["IMAGE", "CREATED"] and "from test" in hist[1]
 

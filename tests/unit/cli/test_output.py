@@ -21,7 +21,7 @@ def test_template_fields_and_functions():
     assert format_template("{{.Repository}}:{{.Tag}}", obj) == "node:latest"
     assert format_template('{{index .Labels "a"}}', obj) == "b"
     assert format_template('{{join .Names ","}}', obj) == "x,y"
-    assert format_template("{{json .Labels}}", obj) == '{"a": "b"}'
+    assert format_template("{{json .Labels}}", obj) == '{"a":"b"}'
     assert format_template("{{.Missing}}", obj) == "<no value>"
 
 

@@ -403,6 +403,59 @@ class OpsMixin:
             net.rename_container(rec["Id"], full)
         self._emit("rename", rec, oldName=old)
 
+    # -- update ----------------------------------------------------------------------
+    @serialized
+    def update(self, ref: str, body: dict) -> list[str]:
+        """``docker update``: new resource limits and/or restart policy. A running (or
+        paused) container gets the limits in its cgroup at once; the record and the
+        bundle's config.json keep them for later starts. Returns docker's warnings."""
+        from dockyard.engine import container_update as cu
+        from dockyard.engine.container_config import restart_policy
+        rec = self.get(ref)
+        cid = rec["Id"]
+        if rec["State"].get("Dead") or rec["State"]["Status"] == "removing":
+            raise Conflict(f"Cannot update container {cid}: container is marked for removal "
+                           "and cannot be \"update\"")
+        warnings: list[str] = []
+        req = cu.check(cu.requested(body), *cu.host_limits(), warnings)
+        rp = body.get("RestartPolicy") or {}
+        restart = restart_policy(rp) if rp.get("Name") else None
+        try:
+            hc = cu.merge(rec["HostConfig"], req, restart)
+        except Conflict as e:
+            raise Conflict(f"Cannot update container {cid}: {e}") from None
+        live = cu.live_resources(req)
+        if live and rec["State"]["Status"] in ("running", "paused"):
+            try:
+                self._driver().update(cid, live)
+            except DockyardError as e:
+                raise DockyardError(f"Cannot update container {cid}: {e}") from None
+        with self._lock:
+            rec["HostConfig"] = hc
+        self._save(rec)
+        self._patch_bundle_resources(rec)
+        if restart is not None:
+            with contextlib.suppress(NotFound, InvalidArgument):  # not there, or an older
+                self.sup.call("update", id=cid, restart=restart)  # supervisor: next start
+        self._emit("update", rec)
+        return warnings
+
+    def _patch_bundle_resources(self, rec: dict) -> None:
+        """A restart by policy reuses the bundle: give its config.json the new limits."""
+        path = files.Paths(self.engine, rec["Id"]).config
+        try:
+            with open(path) as f:
+                config = json.load(f)
+        except (OSError, ValueError):
+            return  # no bundle (never started): the next start writes it whole
+        hc = rec["HostConfig"]
+        config.setdefault("linux", {})["resources"] = ocispec.resources(
+            hc, bool(hc.get("Privileged")))
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(config, f)
+        os.replace(tmp, path)
+
     def top(self, ref: str, ps_args: str = "-ef") -> dict:
         rec = self.get(ref)
         if not rec["State"]["Running"]:

@@ -141,6 +141,9 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
         if not image_ref:
             raise cc.InvalidArgument("config cannot be empty in order to create a container")
         hc = cc.host_config(body)
+        from dockyard.engine.container_update import check_create
+        warnings: list[str] = []
+        check_create(hc, warnings)
         from dockyard.engine.spec import security_opts
         security_opts(hc.get("SecurityOpt"))  # refused at create, as docker does
         try:
@@ -163,7 +166,7 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
             self._save(rec)
             undo.pop_all()
         self._emit("create", rec)
-        return {"Id": cid, "Warnings": []}
+        return {"Id": cid, "Warnings": warnings}
 
     def _validate_network(self, hc: dict, cfg: dict, body: dict) -> None:
         """Unknown network, bad port, alias or ip: fail ``create`` (docker does), not start."""

@@ -217,10 +217,15 @@ def resources(host: dict, privileged: bool) -> dict:
         res["devices"] = [{"allow": False, "access": "rwm"}] + [
             {"allow": True, "type": t, "major": ma, **({"minor": mi} if mi >= 0 else {}),
              "access": "rwm"} for t, ma, mi in DEVICES]
+    memory = {}
     if host.get("Memory"):
-        res["memory"] = {"limit": int(host["Memory"])}
+        memory["limit"] = int(host["Memory"])
         if host.get("MemorySwap"):
-            res["memory"]["swap"] = int(host["MemorySwap"])
+            memory["swap"] = int(host["MemorySwap"])
+    if host.get("MemoryReservation"):
+        memory["reservation"] = int(host["MemoryReservation"])
+    if memory:
+        res["memory"] = memory
     cpu = {}
     if host.get("NanoCpus"):
         cpu["period"] = 100000
@@ -234,10 +239,16 @@ def resources(host: dict, privileged: bool) -> dict:
         cpu["cpus"] = host["CpusetCpus"]
     if host.get("CpusetMems"):
         cpu["mems"] = host["CpusetMems"]
+    if host.get("CpuRealtimePeriod"):
+        cpu["realtimePeriod"] = int(host["CpuRealtimePeriod"])
+    if host.get("CpuRealtimeRuntime"):
+        cpu["realtimeRuntime"] = int(host["CpuRealtimeRuntime"])
     if cpu:
         res["cpu"] = cpu
     if host.get("PidsLimit") and int(host["PidsLimit"]) > 0:
         res["pids"] = {"limit": int(host["PidsLimit"])}
+    if host.get("BlkioWeight"):
+        res["blockIO"] = {"weight": int(host["BlkioWeight"])}
     return res
 
 

@@ -160,6 +160,77 @@ def cmd_events(rt, a) -> int:
     return 0
 
 
+UPDATE_OPTS = [
+    (("--resources", "-r"), "resources", "str", None),
+    (("--memory",), "memory", "str", None),
+    (("--memory-reservation",), "memory_reservation", "str", None),
+    (("--memory-swap",), "memory_swap", "str", None),
+    (("--cpu-share",), "cpu_share", "int", None),
+    (("--cpu-period",), "cpu_period", "int", None),
+    (("--cpu-quota",), "cpu_quota", "int", None),
+    (("--cpu-rt-period",), "cpu_rt_period", "int", None),
+    (("--cpu-rt-runtime",), "cpu_rt_runtime", "int", None),
+    (("--cpuset-cpus",), "cpuset_cpus", "str", None),
+    (("--cpuset-mems",), "cpuset_mems", "str", None),
+    (("--pids-limit",), "pids_limit", "int", None),
+    (("--blkio-weight",), "blkio_weight", "int", None),
+]
+
+
+def cmd_update(rt, a) -> int:
+    """runc's ``update``: ``--resources FILE|-`` (OCI linux.resources JSON), then the
+    single-value flags on top of it."""
+    from dockyard.runtime import jsonio
+    res: dict = {}
+    if a.resources:
+        where = "stdin" if a.resources == "-" else a.resources
+        try:
+            if a.resources == "-":
+                text = sys.stdin.read()
+            else:
+                with open(a.resources) as f:
+                    text = f.read()
+            res = jsonio.loads(text)
+        except (OSError, ValueError) as e:
+            raise cliargs.InvalidArgument(f"update: reading resources from {where}: {e}") \
+                from None
+        if not isinstance(res, dict):
+            raise cliargs.InvalidArgument(f"update: resources from {where}: not an object")
+    mem, cpu = res.setdefault("memory", {}), res.setdefault("cpu", {})
+    for flag, key in (("memory", "limit"), ("memory_reservation", "reservation"),
+                      ("memory_swap", "swap")):
+        value = getattr(a, flag)
+        if value is not None:
+            mem[key] = _bytes(value, "--" + flag.replace("_", "-"))
+    for flag, key in (("cpu_share", "shares"), ("cpu_period", "period"), ("cpu_quota", "quota"),
+                      ("cpu_rt_period", "realtimePeriod"), ("cpu_rt_runtime", "realtimeRuntime"),
+                      ("cpuset_cpus", "cpus"), ("cpuset_mems", "mems")):
+        if getattr(a, flag) is not None:
+            cpu[key] = getattr(a, flag)
+    if a.pids_limit is not None:
+        res["pids"] = {"limit": a.pids_limit}
+    if a.blkio_weight is not None:
+        res.setdefault("blockIO", {})["weight"] = a.blkio_weight
+    rt.update(a.id, {k: v for k, v in res.items() if v})
+    return 0
+
+
+def _bytes(value: str, flag: str) -> int:
+    """runc's units.RAMInBytes: ``1048576``, ``512m``, ``1g``; -1 is unlimited."""
+    s = value.strip().lower()
+    mult = 1
+    for suffix, m in (("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30), ("kb", 1 << 10),
+                      ("mb", 1 << 20), ("gb", 1 << 30), ("k", 1 << 10), ("m", 1 << 20),
+                      ("g", 1 << 30), ("b", 1)):
+        if s.endswith(suffix):
+            s, mult = s[:-len(suffix)], m
+            break
+    try:
+        return int(float(s) * mult) if s != "-1" else -1
+    except ValueError:
+        raise cliargs.InvalidArgument(f"invalid value {value!r} for flag {flag}") from None
+
+
 def cmd_features(rt, a) -> int:
     import json
     from dockyard.runtime.features import features
@@ -191,6 +262,8 @@ VERBS = {
     "events": (cmd_events, [(("--stats",), "stats", "bool", False),
                             (("--interval",), "interval", "str", "5s")], ID,
                "print a container's cgroup stats (--stats)"),
+    "update": (cmd_update, UPDATE_OPTS, ID,
+               "change a running container's cgroup limits (runc's flags)"),
     "features": (cmd_features, [], [], "print supported features (JSON)"),
 }
 

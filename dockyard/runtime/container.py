@@ -239,6 +239,14 @@ class Runtime:
             raise Conflict("container not paused")
         self._cgroup(record).thaw()
 
+    def update(self, id: str, resources: dict) -> None:
+        """``runc update``: apply OCI ``linux.resources`` to a live container's cgroup
+        (the keys given: memory, cpu, pids, blockIO; devices stay as created)."""
+        sd, record = self._load(id)
+        if self._status(sd, record) is Status.STOPPED:
+            raise Conflict(f"container {id} is stopped: cannot update its resources")
+        self._cgroup(record).set({k: v for k, v in resources.items() if k != "devices"})
+
     def stats(self, id: str) -> dict:
         """cgroup numbers: cpu usage (ns), memory usage/max/limit, pids current/limit."""
         _, record = self._load(id)

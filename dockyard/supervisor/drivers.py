@@ -33,6 +33,7 @@ class Driver(Protocol):
     def resume(self, id: str) -> None: ...
     def stats(self, id: str) -> dict: ...
     def ps(self, id: str) -> list[int]: ...
+    def update(self, id: str, resources: dict) -> None: ...
 
 
 class ExternalDriver:
@@ -101,6 +102,12 @@ class ExternalDriver:
     def ps(self, id: str) -> list[int]:
         return json.loads(self._run("ps", "--format", "json", id)) or []
 
+    def update(self, id: str, resources: dict) -> None:
+        with tempfile.NamedTemporaryFile("w", prefix="dy-resources-", suffix=".json") as f:
+            json.dump(resources, f)
+            f.flush()
+            self._run("update", "--resources", f.name, id)
+
 
 class InProcessDriver:
     """dockyard's own runtime, called as a library (the default when it is installed)."""
@@ -138,6 +145,9 @@ class InProcessDriver:
 
     def ps(self, id):
         return self.rt.ps(id)
+
+    def update(self, id, resources):
+        self.rt.update(id, resources)
 
 
 def _error(verb: str, id: str, stderr: str) -> DockyardError:

@@ -127,6 +127,12 @@ class OpsMixin:
         c.streams = {s for s in ("stdout", "stderr") if msg.get(s, True)}
         p.attachers.append(c)
 
+    def op_update(self, c, msg):
+        """``docker update --restart``: the policy applies from the next exit on."""
+        p = self._get(msg["id"])
+        p.msg = dict(p.msg, restart=msg.get("restart") or {})
+        return {}
+
     def op_state(self, c, msg):
         return self._get(msg["id"]).info()
 

@@ -15,6 +15,7 @@
         │◄── {"event":"exit","id","exit_code","finished_at"} ─ pushed on every exit/restart
         │── {"op":"wait","id"} ───────────────────────►│ reply held until the process exits
         │── kill / delete / exec / resize / state / list ─►│ one request, one reply
+        │── {"op":"update","id",restart} ─────────────►│ a new restart policy (docker update)
 
 Requests are one JSON object per line with ``op``; every reply is one line with ``ok``
 (and ``error`` + ``kind`` — a dockyard.errors class name — when it failed). A frame is
@@ -27,7 +28,7 @@ import json
 import struct
 
 OPS = ("create", "start", "kill", "delete", "exec", "attach", "state", "list", "resize",
-       "wait", "subscribe", "ping")
+       "wait", "subscribe", "ping", "update", "retire")
 STDIN, STDOUT, STDERR, EXIT = 0, 1, 2, 3
 HEADER = struct.Struct(">BxxxL")
 

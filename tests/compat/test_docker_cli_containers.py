@@ -116,3 +116,24 @@ def test_run_rm_of_a_missing_command_leaves_nothing(daemon):
     r = daemon.docker("run", "--rm", "busybox", "no-such-cmd")
     assert r.returncode == 127 and "executable file not found" in r.stderr
     assert daemon.docker("ps", "-aq").stdout.strip() == ""
+
+
+def test_update_as_docker_prints_it(daemon, ctr):
+    n = ctr.name("dkupd")
+    assert daemon.docker("run", "-d", "--name", n, "-m", "64m", "busybox", "sleep",
+                         "1000").returncode == 0
+    r = daemon.docker("update", "--memory", "128m", "--memory-swap", "256m", "--cpus", "0.5",
+                      "--pids-limit", "33", "--restart", "unless-stopped", n)
+    assert (r.returncode, r.stdout) == (0, n + "\n"), r.stderr
+    fmt = "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} " \
+          "{{.HostConfig.RestartPolicy.Name}}"
+    assert daemon.docker("inspect", "-f", fmt, n).stdout.split() == \
+        [str(128 << 20), "500000000", "33", "unless-stopped"]
+    r = daemon.docker("exec", n, "cat", "/sys/fs/cgroup/pids/pids.max")
+    assert r.stdout.strip() == "33"
+    r = daemon.docker("update", "--memory", "512m", n)
+    assert r.returncode == 1
+    assert "Error response from daemon: Cannot update container" in r.stderr
+    assert "update the memoryswap at the same time" in r.stderr
+    r = daemon.docker("update", "--blkio-weight", "300", n)
+    assert r.returncode == 0  # discarded with docker's warning where the kernel lacks it

@@ -148,3 +148,22 @@ def test_events_report_container_lifecycle(dockerpy):
                                                     filters={"container": c.id})]
     for a in ("create", "start", "die", "destroy"):
         assert a in actions, actions
+
+
+def test_update(dockerpy, tmp_containers):
+    """docker-py's Container.update: new limits and restart policy, docker's warnings."""
+    import docker
+    c = dockerpy.containers.run("busybox", "sleep 1000", detach=True, name=_name(),
+                                mem_limit="64m")
+    tmp_containers.append(c.id)
+    out = c.update(mem_limit="96m", memswap_limit="192m", cpu_quota=50000,
+                   restart_policy={"Name": "on-failure", "MaximumRetryCount": 2})
+    assert out == {"Warnings": []}
+    c.reload()
+    hc = c.attrs["HostConfig"]
+    assert (hc["Memory"], hc["MemorySwap"], hc["CpuQuota"]) == (96 << 20, 192 << 20, 50000)
+    assert hc["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
+    code, limit = c.exec_run("cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
+    assert (code, limit.strip()) == (0, str(96 << 20).encode())
+    with pytest.raises(docker.errors.APIError, match="Memory limit should be smaller"):
+        c.update(mem_limit="300m")

@@ -161,6 +161,13 @@ def rename(req, engine):
     return Empty()
 
 
+def update(req, engine):
+    body = req.json() or {}
+    if not isinstance(body, dict):
+        raise InvalidArgument("update: the body must be a JSON object")
+    return JSON({"Warnings": _svc(engine).update(req.match["id"], body)})
+
+
 def top(req, engine):
     return JSON(_svc(engine).top(req.match["id"], req.query("ps_args") or "-ef"))
 
@@ -251,6 +258,7 @@ ROUTES = [
     ("POST", "/containers/{id}/pause", pause),
     ("POST", "/containers/{id}/unpause", unpause),
     ("POST", "/containers/{id}/rename", rename),
+    ("POST", "/containers/{id}/update", update),
     ("GET", "/containers/{id}/top", top),
     ("GET", "/containers/{id}/stats", stats),
     ("GET", "/containers/{id}/changes", changes),

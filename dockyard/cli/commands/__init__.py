@@ -34,6 +34,7 @@ COMMANDS = {
     "rename": "dockyard.cli.commands.rename",
     "pause": "dockyard.cli.commands.pause",
     "unpause": "dockyard.cli.commands.unpause",
+    "update": "dockyard.cli.commands.update",
     "port": "dockyard.cli.commands.port",
     "container": "dockyard.cli.commands.container",
     "volume": "dockyard.cli.commands.volume",

@@ -9,7 +9,8 @@ SUB = {"ls": "ps", "ps": "ps", "list": "ps", "run": "run", "create": "create", "
        "logs": "logs", "exec": "exec_", "wait": "wait", "attach": "attach",
        "inspect": "container_inspect", "top": "top", "stats": "stats", "cp": "cp",
        "commit": "commit", "export": "export", "diff": "diff", "rename": "rename",
-       "pause": "pause", "unpause": "unpause", "port": "port", "prune": None}
+       "pause": "pause", "unpause": "unpause", "port": "port", "update": "update",
+       "prune": None}
 
 
 def configure(p) -> None:

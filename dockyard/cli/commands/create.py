@@ -20,7 +20,7 @@ def create_container(client, body: dict, name: str | None, pull: str = "missing"
     try:
         if pull == "always":
             _pull(client, body["Image"], quiet)
-        return client.post("/containers/create", params, json=body)["Id"]
+        return _created(client.post("/containers/create", params, json=body))
     except errors.NotFound as e:
         if pull == "never" or "No such image" not in str(e):
             raise CommandError(f"dockyard: Error response from daemon: {e}", 125) from None
@@ -32,10 +32,19 @@ def create_container(client, body: dict, name: str | None, pull: str = "missing"
     print(f"Unable to find image '{_familiar(reference, body['Image'])}' locally", file=sys.stderr)
     try:
         _pull(client, body["Image"], quiet)
-        return client.post("/containers/create", params, json=body)["Id"]
+        return _created(client.post("/containers/create", params, json=body))
     except errors.DockyardError as e:
         raise CommandError(f"dockyard: Error response from daemon: {e}\n"
                            f"See 'dockyard {verb} --help'.", 125) from None
+
+
+def _created(reply: dict) -> str:
+    """The new container's ID; the daemon's warnings go to stderr, as docker prints them."""
+    if reply.get("Warnings"):
+        import sys
+        for w in reply["Warnings"]:
+            print(f"WARNING: {w}", file=sys.stderr)
+    return reply["Id"]
 
 
 def _familiar(reference, image: str) -> str:

@@ -217,10 +217,11 @@ def _memory(d: str | None, mem: dict) -> None:
         return
     limit, swap = mem.get("limit"), mem.get("swap")
     memsw = os.path.join(d, "memory.memsw.limit_in_bytes")
-    # memsw must stay >= limit at every step: raise memsw first when growing
-    if swap is not None and os.path.exists(memsw) and limit is not None and swap > 0:
+    # memsw must stay >= limit at every step: raise memsw first when the limit grows
+    # (or memsw becomes unlimited), lower the limit first when it shrinks
+    if swap is not None and os.path.exists(memsw):
         current = read_int(os.path.join(d, "memory.limit_in_bytes")) or 0
-        if limit > current:
+        if swap == -1 or limit is None or limit == -1 or limit > current:
             write(memsw, swap)
             swap = None
     if limit is not None:

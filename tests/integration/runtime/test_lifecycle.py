@@ -211,6 +211,27 @@ def test_events_stats(rt):
     assert event["data"]["memory"]["usage"]["usage"] > 0
 
 
+def test_update_changes_live_limits(rt, tmp_path):
+    """``update --resources FILE`` and the single-value flags write the live cgroup, as
+    ``runc update`` does; the container sees its new limits."""
+    edit = edit_config(linux={"resources": {
+        "memory": {"limit": 64 * 2**20}, "pids": {"limit": 50},
+        "devices": [{"allow": False, "access": "rwm"}]}})
+    cid = rt.started(["sleep", "60"], edit)
+    res = tmp_path / "res.json"
+    res.write_text(json.dumps({"memory": {"limit": 96 * 2**20, "reservation": 32 * 2**20},
+                               "cpu": {"quota": 25000, "period": 100000}}))
+    rt.cmd("update", "--resources", str(res), cid, check=True)
+    rt.cmd("update", "--pids-limit", "20", "--cpu-share", "256", cid, check=True)
+    out = rt.cmd("exec", cid, "sh", "-c", "cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes "
+                 "memory/memory.soft_limit_in_bytes cpu/cpu.cfs_quota_us cpu/cpu.shares "
+                 "pids/pids.max", check=True)
+    assert out.stdout.split() == [str(96 * 2**20), str(32 * 2**20), "25000", "256", "20"]
+    bad = rt.cmd("update", "--memory", "lots", cid)
+    assert bad.returncode != 0 and "lots" in bad.stderr
+    assert rt.cmd("update", "--pids-limit", "10", "nosuch").returncode != 0
+
+
 def test_exec_flags(rt):
     cid = rt.started(["sleep", "60"])
     out = rt.cmd("exec", "--cwd", "/tmp", "-e", "PROBE=yes", "-u", "65534:65534", cid,

@@ -230,9 +230,11 @@ def resources(host: dict, privileged: bool) -> dict:
     if host.get("NanoCpus"):
         cpu["period"] = 100000
         cpu["quota"] = int(host["NanoCpus"]) * 100000 // 1_000_000_000
-    elif host.get("CpuQuota"):
-        cpu["quota"] = int(host["CpuQuota"])
-        cpu["period"] = int(host.get("CpuPeriod") or 100000)
+    else:
+        if host.get("CpuQuota"):
+            cpu["quota"] = int(host["CpuQuota"])
+        if host.get("CpuPeriod"):
+            cpu["period"] = int(host["CpuPeriod"])
     if host.get("CpuShares"):
         cpu["shares"] = int(host["CpuShares"])
     if host.get("CpusetCpus"):

@@ -36,7 +36,12 @@ def add_options(p) -> None:
     a("--memory-swap", help="Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
     a("--cpus", help="Number of CPUs")
     a("--cpuset-cpus", help="CPUs in which to allow execution (0-3, 0,1)")
+    a("--cpuset-mems", help="MEMs in which to allow execution (0-3, 0,1)")
     a("-c", "--cpu-shares", type=int, help="CPU shares (relative weight)")
+    a("--cpu-period", type=int, help="Limit CPU CFS (Completely Fair Scheduler) period")
+    a("--cpu-quota", type=int, help="Limit CPU CFS (Completely Fair Scheduler) quota")
+    a("--memory-reservation", help="Memory soft limit")
+    a("--blkio-weight", type=int, help="Block IO (relative weight), between 10 and 1000")
     a("--pids-limit", type=int, help="Tune container pids limit (set -1 for unlimited)")
     a("--restart", default="no", help="Restart policy to apply when a container exits")
     a("--stop-signal", help="Signal to stop the container")
@@ -236,6 +241,16 @@ def host_config(args, bindings: dict) -> dict:
             raise _bad("--cpus", args.cpus, "failed to parse as a rational number") from None
     if args.cpuset_cpus:
         hc["CpusetCpus"] = args.cpuset_cpus
+    if args.cpuset_mems:
+        hc["CpusetMems"] = args.cpuset_mems
+    if args.cpu_period:
+        hc["CpuPeriod"] = args.cpu_period
+    if args.cpu_quota:
+        hc["CpuQuota"] = args.cpu_quota
+    if args.memory_reservation:
+        hc["MemoryReservation"] = ram_size("--memory-reservation", args.memory_reservation)
+    if args.blkio_weight:
+        hc["BlkioWeight"] = args.blkio_weight
     if args.cpu_shares:
         hc["CpuShares"] = args.cpu_shares
     if args.pids_limit:

@@ -3,6 +3,7 @@ the record keeps them for later starts, the restart policy changes what the supe
 does at the next exit, and docker's refusals come with docker's words."""
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -109,3 +110,22 @@ def test_update_with_runc_driver(runc_daemon):
         assert out[0] == str(80 * MiB) and out[-1] == "25"
     finally:
         d.cli("rm", "-f", n)
+
+
+def test_run_resource_flags_update_also_has(daemon, ctr):
+    d = daemon
+    n = ctr.name("runres")
+    r = d.cli("run", "-d", "--name", n, "--cpu-period", "60000", "--cpu-quota", "30000",
+              "--memory-reservation", "16m", "--cpuset-mems", "0", "--blkio-weight", "300",
+              "busybox", "sleep", "1000")
+    assert r.returncode == 0, r.stderr
+    out = d.cli("exec", n, "sh", "-c", "cd /sys/fs/cgroup; cat cpu/cpu.cfs_period_us "
+                "cpu/cpu.cfs_quota_us memory/memory.soft_limit_in_bytes cpuset/cpuset.mems",
+                check=True).stdout.split()
+    assert out == ["60000", "30000", str(16 * MiB), "0"]
+    hc = d.client.get(f"/containers/{n}/json")["HostConfig"]
+    weight_ok = os.path.exists("/sys/fs/cgroup/blkio/blkio.weight") or \
+        os.path.exists("/sys/fs/cgroup/blkio/blkio.bfq.weight")
+    assert hc["BlkioWeight"] == (300 if weight_ok else 0)
+    if not weight_ok:  # docker's warning on stderr, the container runs all the same
+        assert "Your kernel does not support Block I/O weight" in r.stderr

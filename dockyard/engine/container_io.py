@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 import threading
 from typing import Iterator
@@ -91,15 +92,37 @@ class IOMixin:
             return bool(r and r["State"]["Running"])
 
         def gen():
-            src = records
-            if follow:
-                import itertools
-                src = itertools.chain(records, jsonlog.follow(path, offset, alive))
-            for r in src:
-                out = _log_line(r, want, since, until, timestamps)
-                if out is not None:
-                    yield out
+            src, wake = records, None
+            try:
+                if follow:
+                    import itertools
+                    wake = self._state_waker(cid)
+                    src = itertools.chain(records, jsonlog.follow(path, offset, alive,
+                                                                  wake_fd=wake))
+                for r in src:
+                    out = _log_line(r, want, since, until, timestamps)
+                    if out is not None:
+                        yield out
+            finally:
+                if wake is not None:
+                    self._drop_waker(cid, wake)
         return gen()
+
+    def _state_waker(self, cid: str) -> int:
+        """An eventfd signalled on each state change of ``cid`` (see _signal_state)."""
+        fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+        with self._lock:
+            self._state_fds.setdefault(cid, set()).add(fd)
+        return fd
+
+    def _drop_waker(self, cid: str, fd: int) -> None:
+        with self._lock:
+            fds = self._state_fds.get(cid)
+            if fds is not None:
+                fds.discard(fd)
+                if not fds:
+                    del self._state_fds[cid]
+        os.close(fd)
 
     # -- exec --------------------------------------------------------------------------
     def exec_create(self, ref: str, body: dict) -> str:

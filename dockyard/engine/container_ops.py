@@ -335,6 +335,7 @@ class OpsMixin:
             self._recs.pop(cid, None)
             self._op_locks.pop(cid, None)
             self._stats_cache().pop(cid, None)
+            self._signal_state(cid)  # a follower of its logs ends now
             for eid in rec.get("ExecIDs") or []:
                 self.execs.pop(eid, None)
             self._cond.notify_all()

@@ -47,6 +47,7 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
             for r in engine.meta.query("SELECT id, record FROM containers")}
         self._exits: dict[str, int] = {}          # container id → exits seen (for wait)
         self._pending: dict[str, list] = {}       # attaches waiting for start
+        self._state_fds: dict[str, set[int]] = {}  # eventfds of `logs -f` followers
         self.execs: dict[str, dict] = {}
         runtime = getattr(engine, "runtime_name", None) or os.environ.get("DOCKYARD_RUNTIME",
                                                                            "dockyard")
@@ -80,6 +81,16 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
         with self._lock:
             self._recs[rec["Id"]] = rec
             self._cond.notify_all()
+            self._signal_state(rec["Id"])
+
+    def _signal_state(self, cid: str) -> None:
+        """Wake the ``logs -f`` followers of ``cid`` (their eventfds; caller holds the
+        lock): a state change may end their stream."""
+        for fd in self._state_fds.get(cid, ()):
+            try:
+                os.eventfd_write(fd, 1)
+            except OSError:
+                pass
 
     def _set_state(self, rec: dict, **fields) -> None:
         with self._lock:

@@ -138,13 +138,20 @@ def _decode(line: bytes) -> dict:
         return {"log": line.decode("utf-8", "replace") + "\n", "stream": "stdout", "time": ""}
 
 
-def follow(path: str, offset: int, alive, interval: float = 0.05) -> Iterator[dict]:
+def follow(path: str, offset: int, alive, interval: float = 0.05,
+           wake_fd: int | None = None, safety: float = 1.0) -> Iterator[dict]:
     """Yield records appended after ``offset`` while ``alive()``; survives rotation.
 
     The log is read through one open handle, not reopened by name: a client that reads a
     follow stream only after removing the container (docker-py's ``run(remove=True)``
     does) must still get every line, although the file is gone by then.
+
+    Between reads it sleeps until the log's directory changes (inotify: a write, a
+    rotation, a removal) or ``wake_fd`` becomes readable (the engine signals it when the
+    container's state changes, so the end of a stopped container is seen at once), at
+    most ``safety`` seconds; without inotify it polls every ``interval`` seconds.
     """
+    watch = _DirWatch.open(os.path.dirname(path) or ".") if interval else None
     f = _open_log(path)
     buf = b""
     try:
@@ -176,10 +183,66 @@ def follow(path: str, offset: int, alive, interval: float = 0.05) -> Iterator[di
                 continue
             if not running:
                 return
-            time.sleep(interval)
+            if watch is not None:
+                watch.wait(safety, wake_fd)
+            else:
+                time.sleep(interval)
     finally:
         if f is not None:
             f.close()
+        if watch is not None:
+            watch.close()
+
+
+class _DirWatch:
+    """An inotify watch on one directory (ctypes: the stdlib has no binding). Events
+    queue from the moment the watch exists, so a write between a read and :meth:`wait`
+    still wakes it."""
+    # IN_MODIFY, IN_CLOSE_WRITE, IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE,
+    # IN_DELETE_SELF
+    MASK = 0x2 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400
+    _libc = None
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    @classmethod
+    def open(cls, directory: str) -> "_DirWatch | None":
+        """None where inotify is unavailable (the caller polls instead)."""
+        try:
+            if cls._libc is None:
+                import ctypes
+                cls._libc = ctypes.CDLL(None, use_errno=True)
+            fd = cls._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+            if fd < 0:
+                return None
+            if cls._libc.inotify_add_watch(fd, os.fsencode(directory), cls.MASK) < 0:
+                os.close(fd)
+                return None
+        except (OSError, AttributeError):
+            return None
+        return cls(fd)
+
+    def wait(self, timeout: float, extra_fd: int | None = None) -> None:
+        """Until the directory changes, ``extra_fd`` is readable, or ``timeout``; both
+        are drained (only "something changed" matters; ``extra_fd`` is a nonblocking
+        eventfd or pipe of this caller's own)."""
+        import select
+        fds = [self.fd] if extra_fd is None else [self.fd, extra_fd]
+        try:
+            ready, _, _ = select.select(fds, [], [], timeout)
+        except (OSError, ValueError):  # extra_fd closed under us: poll-like fallback
+            time.sleep(0.05)
+            return
+        for fd in ready:  # drain: readable again only after a new change
+            try:
+                while os.read(fd, 65536 if fd == self.fd else 8):
+                    pass
+            except (BlockingIOError, OSError):
+                pass
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 def _open_log(path: str):

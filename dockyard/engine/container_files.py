@@ -132,9 +132,11 @@ def remove_dirs(p: Paths) -> None:
     shutil.rmtree(p.dir, ignore_errors=True)
 
 
-def volume_mounts(engine, cfg: dict, hc: dict, rootfs: str | None = None) -> list[dict]:
-    """docker's Mounts list (inspect shape) from -v binds, --mount, --tmpfs and the image's
-    VOLUMEs (anonymous volumes for destinations nothing else covers)."""
+def volume_mounts(engine, cfg: dict, hc: dict, rootfs: str | None = None,
+                  volumes_from: list[tuple[list[dict], str]] | None = None) -> list[dict]:
+    """docker's Mounts list (inspect shape) from -v binds, --mount, --tmpfs,
+    ``--volumes-from`` (``volumes_from``: each donor's Mounts and the mode asked for) and
+    the image's VOLUMEs (anonymous volumes for destinations nothing else covers)."""
     out: list[dict] = []
     for b in hc.get("Binds") or []:
         bb = parse_bind(b)
@@ -146,6 +148,15 @@ def volume_mounts(engine, cfg: dict, hc: dict, rootfs: str | None = None) -> lis
         out.append({"Type": "tmpfs", "Source": "", "Destination": dest, "Mode": opts or "",
                     "RW": "ro" not in (opts or "").split(","), "Propagation": ""})
     taken = {m["Destination"] for m in out}
+    for mounts, mode in volumes_from or []:
+        # the donor's binds and volumes, where no -v/--mount of this container says
+        # otherwise; ":ro"/":rw" override each one's own mode
+        for m in mounts:
+            if m["Type"] not in ("bind", "volume") or m["Destination"] in taken:
+                continue
+            rw = {"ro": False, "rw": True}.get(mode, m.get("RW", True))
+            out.append(dict(m, RW=rw, Mode="" if rw else "ro"))
+            taken.add(m["Destination"])
     for dest in (cfg.get("Volumes") or {}):
         if os.path.normpath(dest) not in taken:
             vol = engine.volumes.create(anonymous=True)

@@ -166,10 +166,28 @@ class OpsMixin:
                  "seccomp": "default",
                  "init": ocispec.init_binary() if rec["HostConfig"].get("Init") else None}
         config = ocispec.build(rec, {}, paths)  # Config already carries the image's defaults
+        from dockyard.engine import host_options
+        host_options.apply(config, rec["HostConfig"], self._joined_namespaces(rec),
+                           ocispec._read_db(os.path.join(p.rootfs, "etc/group")))
         tmp = p.config + ".tmp"
         with open(tmp, "w") as f:
             json.dump(config, f)
         os.replace(tmp, p.config)
+
+    def _joined_namespaces(self, rec: dict) -> dict:
+        """{"pid"|"ipc": /proc/<pid>/ns/…} for ``--pid``/``--ipc container:<x>``; the
+        other container must be running, as docker requires."""
+        out = {}
+        for kind, key in (("pid", "PidMode"), ("ipc", "IpcMode")):
+            mode = rec["HostConfig"].get(key) or ""
+            if not mode.startswith("container:"):
+                continue
+            other = self.get(mode.split(":", 1)[1])
+            if not other["State"]["Running"]:
+                raise Conflict(f"cannot join {kind.upper()} of a non running container: "
+                               f"{other['Id']}")
+            out[kind] = f"/proc/{other['State']['Pid']}/ns/{kind}"
+        return out
 
     # -- network (engine.networks, when that service is installed) ----------------------
     def _networks(self):
@@ -450,8 +468,12 @@ class OpsMixin:
         except (OSError, ValueError):
             return  # no bundle (never started): the next start writes it whole
         hc = rec["HostConfig"]
-        config.setdefault("linux", {})["resources"] = ocispec.resources(
-            hc, bool(hc.get("Privileged")))
+        old = config.setdefault("linux", {}).get("resources") or {}
+        new = ocispec.resources(hc, bool(hc.get("Privileged")))
+        new["devices"] = old.get("devices") or new["devices"]  # with --device rules
+        if (old.get("memory") or {}).get("disableOOMKiller"):
+            new.setdefault("memory", {})["disableOOMKiller"] = True
+        config["linux"]["resources"] = new
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
             json.dump(config, f)

@@ -155,6 +155,12 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
         from dockyard.engine.container_update import check_create
         warnings: list[str] = []
         check_create(hc, warnings)
+        from dockyard.engine import host_options
+        host_options.check(hc)
+        if hc.get("UTSMode") == "host":
+            if (body.get("Hostname") or "").strip():
+                raise cc.InvalidArgument("Conflicting options: hostname and the UTS mode")
+            body = dict(body, Hostname=os.uname().nodename)  # docker: the host's name
         from dockyard.engine.spec import security_opts
         security_opts(hc.get("SecurityOpt"))  # refused at create, as docker does
         try:
@@ -211,12 +217,26 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
         os.makedirs(p.dir, mode=0o710, exist_ok=True)
         undo.callback(files.remove_dirs, p)
         files.mount_rootfs(self.engine, cid, p, volatile=bool(rec["HostConfig"].get("AutoRemove")))
-        rec["Mounts"] = files.volume_mounts(self.engine, rec["Config"], rec["HostConfig"])
+        donors = self._volumes_from(rec["HostConfig"].get("VolumesFrom") or [])
+        rec["Mounts"] = files.volume_mounts(self.engine, rec["Config"], rec["HostConfig"],
+                                            volumes_from=donors)
+        shared = {m.get("Name") for mounts, _ in donors for m in mounts}
         for m in rec["Mounts"]:
-            if m["Type"] == "volume" and m["Name"] and len(m["Name"]) == 64:
+            if m["Type"] == "volume" and m["Name"] and len(m["Name"]) == 64 and \
+                    m["Name"] not in shared:
                 undo.callback(self._drop_volume, m["Name"])
         files.write_etc_files(p, rec["Config"]["Hostname"], rec["HostConfig"].get("ExtraHosts"),
                               dns=rec["HostConfig"].get("Dns"))
+
+    def _volumes_from(self, specs: list[str]) -> list[tuple[list[dict], str]]:
+        """``--volumes-from CONTAINER[:ro|rw]`` → [(its Mounts, mode)]."""
+        out = []
+        for spec in specs:
+            ref, _, mode = str(spec).partition(":")
+            if mode not in ("", "ro", "rw"):
+                raise cc.InvalidArgument(f"invalid mode for volumes-from: {spec}")
+            out.append((self.get(ref)["Mounts"], mode))
+        return out
 
     def _drop_volume(self, name: str) -> None:
         with contextlib.suppress(DockyardError):

@@ -137,3 +137,23 @@ def test_update_as_docker_prints_it(daemon, ctr):
     assert "update the memoryswap at the same time" in r.stderr
     r = daemon.docker("update", "--blkio-weight", "300", n)
     assert r.returncode == 0  # discarded with docker's warning where the kernel lacks it
+
+
+def test_docker_run_host_options(daemon):
+    """What the docker CLI sends for --ulimit/--sysctl/--shm-size/--group-add/
+    --oom-score-adj/--device/--pid reaches the container."""
+    r = daemon.docker("run", "--rm", "--ulimit", "nofile=100:200", "--sysctl",
+                      "net.core.somaxconn=1024", "--shm-size", "16m", "--group-add", "33",
+                      "--oom-score-adj", "7", "--device", "/dev/zero:/dev/z", "--pid", "host",
+                      "busybox", "sh", "-c",
+                      "ulimit -n; ulimit -Hn; cat /proc/sys/net/core/somaxconn; "
+                      "df -k /dev/shm | tail -1 | awk '{print $2}'; id -G; "
+                      "cat /proc/self/oom_score_adj; head -c 3 /dev/z | od -An -tx1; "
+                      "test -d /proc/1/ns && readlink /proc/1/exe >/dev/null 2>&1; "
+                      "cat /proc/1/comm")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    assert lines[:7] == ["100", "200", "1024", "16384", "0 33", "7", " 00 00 00"], r.stdout
+    assert lines[7] != "sh"  # the host's pid 1, not the container's shell
+    r = daemon.docker("run", "--rm", "--sysctl", "kernel.hostname=x", "busybox", "true")
+    assert r.returncode == 125 and "sysctl 'kernel.hostname=x' is not allowed" in r.stderr

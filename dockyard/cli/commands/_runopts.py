@@ -42,6 +42,20 @@ def add_options(p) -> None:
     a("--cpu-quota", type=int, help="Limit CPU CFS (Completely Fair Scheduler) quota")
     a("--memory-reservation", help="Memory soft limit")
     a("--blkio-weight", type=int, help="Block IO (relative weight), between 10 and 1000")
+    a("--ulimit", action="append", default=[], help="Ulimit options")
+    a("--sysctl", action="append", default=[], help="Sysctl options")
+    a("--shm-size", help="Size of /dev/shm")
+    a("--group-add", action="append", default=[], help="Add additional groups to join")
+    a("--oom-score-adj", type=int, help="Tune host's OOM preferences (-1000 to 1000)")
+    a("--oom-kill-disable", action="store_true", help="Disable OOM Killer")
+    a("--device", action="append", default=[], help="Add a host device to the container")
+    a("--pid", help="PID namespace to use")
+    a("--ipc", help="IPC mode to use")
+    a("--uts", help="UTS namespace to use")
+    a("--volumes-from", action="append", default=[],
+      help="Mount volumes from the specified container(s)")
+    a("--dns-search", action="append", default=[], help="Set custom DNS search domains")
+    a("--dns-option", action="append", default=[], help="Set DNS options")
     a("--pids-limit", type=int, help="Tune container pids limit (set -1 for unlimited)")
     a("--restart", default="no", help="Restart policy to apply when a container exits")
     a("--stop-signal", help="Signal to stop the container")
@@ -148,6 +162,40 @@ def restart(v: str) -> dict:
     return {"Name": name, "MaximumRetryCount": int(count or 0)}
 
 
+def ulimit(v: str) -> dict:
+    """docker's ``--ulimit name=soft[:hard]``."""
+    name, eq, limits = v.partition("=")
+    soft, _, hard = limits.partition(":")
+    try:
+        s = int(soft)
+        h = int(hard) if hard else s
+    except ValueError:
+        raise _bad("--ulimit", v, f"invalid ulimit argument: {v}") from None
+    if not eq or not name:
+        raise _bad("--ulimit", v, f"invalid ulimit argument: {v}")
+    return {"Name": name, "Soft": s, "Hard": h}
+
+
+def sysctl(v: str) -> tuple[str, str]:
+    from dockyard.engine.host_options import namespaced_sysctl
+    key, eq, value = v.partition("=")
+    if not eq or not key or not namespaced_sysctl(key):
+        raise _bad("--sysctl", v, f"sysctl '{v}' is not allowed")
+    return key, value
+
+
+def device(v: str) -> dict:
+    """docker's ``--device HOST[:CONTAINER][:PERMISSIONS]``."""
+    parts = v.split(":")
+    if len(parts) == 2 and set(parts[1]) <= set("rwm") and parts[1]:
+        parts = [parts[0], parts[0], parts[1]]
+    if not 1 <= len(parts) <= 3 or not parts[0]:
+        raise _bad("--device", v, f"bad format for path: {v}")
+    host = parts[0]
+    return {"PathOnHost": host, "PathInContainer": parts[1] if len(parts) > 1 and parts[1]
+            else host, "CgroupPermissions": parts[2] if len(parts) > 2 else "rwm"}
+
+
 def mount_spec(v: str) -> dict:
     """``--mount type=bind,source=/a,target=/b,readonly``."""
     out: dict = {"Type": "volume"}
@@ -239,22 +287,27 @@ def host_config(args, bindings: dict) -> dict:
             hc["NanoCpus"] = int(float(args.cpus) * 1e9)
         except ValueError:
             raise _bad("--cpus", args.cpus, "failed to parse as a rational number") from None
-    if args.cpuset_cpus:
-        hc["CpusetCpus"] = args.cpuset_cpus
-    if args.cpuset_mems:
-        hc["CpusetMems"] = args.cpuset_mems
-    if args.cpu_period:
-        hc["CpuPeriod"] = args.cpu_period
-    if args.cpu_quota:
-        hc["CpuQuota"] = args.cpu_quota
+    # flags whose value goes to HostConfig as it is
+    for flag, key in (("cpuset_cpus", "CpusetCpus"), ("cpuset_mems", "CpusetMems"),
+                      ("cpu_period", "CpuPeriod"), ("cpu_quota", "CpuQuota"),
+                      ("blkio_weight", "BlkioWeight"), ("group_add", "GroupAdd"),
+                      ("oom_score_adj", "OomScoreAdj"), ("oom_kill_disable", "OomKillDisable"),
+                      ("volumes_from", "VolumesFrom"), ("dns_search", "DnsSearch"),
+                      ("dns_option", "DnsOptions"), ("pid", "PidMode"), ("ipc", "IpcMode"),
+                      ("uts", "UTSMode"), ("cpu_shares", "CpuShares"),
+                      ("pids_limit", "PidsLimit")):
+        if getattr(args, flag):
+            hc[key] = getattr(args, flag)
     if args.memory_reservation:
         hc["MemoryReservation"] = ram_size("--memory-reservation", args.memory_reservation)
-    if args.blkio_weight:
-        hc["BlkioWeight"] = args.blkio_weight
-    if args.cpu_shares:
-        hc["CpuShares"] = args.cpu_shares
-    if args.pids_limit:
-        hc["PidsLimit"] = args.pids_limit
+    if args.ulimit:
+        hc["Ulimits"] = [ulimit(u) for u in args.ulimit]
+    if args.sysctl:
+        hc["Sysctls"] = dict(sysctl(s) for s in args.sysctl)
+    if args.shm_size:
+        hc["ShmSize"] = ram_size("--shm-size", args.shm_size)
+    if args.device:
+        hc["Devices"] = [device(d) for d in args.device]
     return hc
 
 

@@ -52,6 +52,10 @@ def add_options(p) -> None:
     a("--pid", help="PID namespace to use")
     a("--ipc", help="IPC mode to use")
     a("--uts", help="UTS namespace to use")
+    a("--label-file", action="append", default=[], help="Read in a line delimited file of labels")
+    a("--cidfile", help="Write the container ID to the file")
+    a("-a", "--attach", action="append", default=[], help="Attach to STDIN, STDOUT or STDERR")
+    a("--sig-proxy", default="true", help="Proxy received signals to the process")
     a("--volumes-from", action="append", default=[],
       help="Mount volumes from the specified container(s)")
     a("--dns-search", action="append", default=[], help="Set custom DNS search domains")
@@ -138,8 +142,23 @@ def duration_ns(flag: str, v: str | None) -> int:
 
 
 def env_list(args) -> list[str]:
-    out = []
-    for path in args.env_file:
+    out = _line_files(args.env_file) + args.env
+    # KEY without "=" takes the value from our environment (dropped when unset), as docker
+    passed = [(e, getenv(e)) for e in out if "=" not in e]
+    values = {e: v for e, v in passed if v is not None}
+    return [e if "=" in e else f"{e}={values[e]}" for e in out if "=" in e or e in values]
+
+
+def labels(args) -> dict:
+    """--label-file lines (blank and # lines skipped), then -l, as docker reads them."""
+    return dict((lbl.split("=", 1) + [""])[:2]
+                for lbl in _line_files(args.label_file) + args.label)
+
+
+def _line_files(paths: list[str]) -> list[str]:
+    """The lines of --env-file/--label-file files, blank and # lines skipped."""
+    out: list[str] = []
+    for path in paths:
         try:
             with open(path) as f:
                 lines = f.read().splitlines()
@@ -147,11 +166,27 @@ def env_list(args) -> list[str]:
             from dockyard.cli.main import CommandError
             raise CommandError(f"open {path}: {e.strerror.lower()}", 125) from None
         out += [ln for ln in (x.strip() for x in lines) if ln and not ln.startswith("#")]
-    out += args.env
-    # KEY without "=" takes the value from our environment (dropped when unset), as docker
-    passed = [(e, getenv(e)) for e in out if "=" not in e]
-    values = {e: v for e, v in passed if v is not None}
-    return [e if "=" in e else f"{e}={values[e]}" for e in out if "=" in e or e in values]
+    return out
+
+
+def attach_streams(args) -> set[str]:
+    """The streams ``run`` attaches: ``-a`` as given, else stdout and stderr (and stdin
+    with -i); none with -d, where -a is docker's conflict."""
+    wanted = {a.lower() for a in args.attach}
+    bad = wanted - {"stdin", "stdout", "stderr"}
+    if bad:
+        raise _bad("-a, --attach", sorted(bad)[0],
+                   "valid streams are STDIN, STDOUT and STDERR")
+    if args.detach:
+        if wanted and getattr(args, "_verb", "run") == "run":
+            from dockyard.cli.main import CommandError
+            raise CommandError("Conflicting options: -a and -d", 125)
+        return set()
+    if not wanted:
+        wanted = {"stdout", "stderr"}
+    if args.interactive:
+        wanted.add("stdin")
+    return wanted
 
 
 def restart(v: str) -> dict:
@@ -246,15 +281,16 @@ def build_body(args) -> dict:
     """The create body from parsed flags."""
     exposed, bindings = ports(args)
     cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
+    streams = attach_streams(args)
     body = {
         "Hostname": args.hostname or "", "User": args.user or "",
-        "AttachStdin": bool(args.interactive), "AttachStdout": not args.detach,
-        "AttachStderr": not args.detach, "Tty": args.tty, "OpenStdin": args.interactive,
+        "AttachStdin": "stdin" in streams, "AttachStdout": "stdout" in streams,
+        "AttachStderr": "stderr" in streams, "Tty": args.tty, "OpenStdin": args.interactive,
         "StdinOnce": args.interactive and not args.detach, "Env": env_list(args),
         "Cmd": cmd or None, "Image": args.image, "WorkingDir": args.workdir or "",
         "Entrypoint": ([args.entrypoint] if args.entrypoint else [""])
         if args.entrypoint is not None else None,
-        "Labels": dict((lbl.split("=", 1) + [""])[:2] for lbl in args.label),
+        "Labels": labels(args),
         "ExposedPorts": exposed, "StopSignal": args.stop_signal,
         "StopTimeout": args.stop_timeout, "Healthcheck": healthcheck(args),
         "HostConfig": host_config(args, bindings),

@@ -73,7 +73,42 @@ def _pull(client, image: str, quiet: bool) -> None:
 
 def run(args, client) -> int:
     from dockyard.cli.commands._runopts import build_body
-    args.detach = True
+    args.detach, args._verb = True, "create"
     body = build_body(args)
-    print(create_container(client, body, args.name, args.pull, args.quiet))
+    with cidfile(args.cidfile) as write:
+        cid = create_container(client, body, args.name, args.pull, args.quiet)
+        write(cid)
+    print(cid)
     return 0
+
+
+class cidfile:
+    """``with cidfile(path) as write``: ``--cidfile``, refused when the file exists
+    (docker's words); ``write(cid)`` once the container exists; the file is removed
+    again if creating fails. A plain class: contextlib costs the CLI's hot path."""
+
+    def __init__(self, path: str | None):
+        self.path, self.f = path, None
+
+    def __enter__(self):
+        if not self.path:
+            return lambda cid: None
+        import os
+        from dockyard.cli.main import CommandError
+        if os.path.exists(self.path):
+            raise CommandError(f"dockyard: Container ID file found, make sure the other "
+                               f"container isn't running or delete {self.path}", 125)
+        try:
+            self.f = open(self.path, "x")
+        except OSError as e:
+            raise CommandError(f"dockyard: failed to create the container ID file: "
+                               f"open {self.path}: {e.strerror.lower()}", 125) from None
+        return lambda cid: (self.f.write(cid), self.f.flush())
+
+    def __exit__(self, kind, value, tb) -> None:
+        if self.f is None:
+            return
+        self.f.close()
+        if kind is not None:
+            import os
+            os.unlink(self.path)

@@ -22,7 +22,10 @@ def run(args, client) -> int:
         from dockyard.cli.commands._attach import check_tty, detach_keys_of
         check_tty(args.tty, args.interactive)
         detach_keys_of(args, 125)
-    cid = create_container(client, body, args.name, args.pull, args.quiet, verb="run")
+    from dockyard.cli.commands.create import cidfile
+    with cidfile(args.cidfile) as write:
+        cid = create_container(client, body, args.name, args.pull, args.quiet, verb="run")
+        write(cid)
     if args.detach:
         _start(client, cid, args)
         print(cid)
@@ -50,19 +53,22 @@ def _run_attached(client, cid: str, args) -> int:
     from dockyard import jsonlite
     from dockyard.cli.commands._attach import (detach_keys_of, proxy_signals,
                                                resize_on_winch, stream_io)
+    from dockyard.cli.commands._runopts import attach_streams
     keys = detach_keys_of(args, 125)
-    params = {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(args.interactive)}
+    streams = attach_streams(args)
+    params = {"stream": 1, "stdout": int("stdout" in streams),
+              "stderr": int("stderr" in streams), "stdin": int("stdin" in streams)}
     sock = client.hijack("POST", f"/containers/{cid}/attach", params)
     waiter = _second(client).raw("POST", f"/containers/{cid}/wait",
                                  params={"condition": "removed" if args.rm else "next-exit"})
     _start(client, cid, args)
     if args.tty:
         resize_on_winch(lambda h, w: client.post(f"/containers/{cid}/resize", {"h": h, "w": w}))
-    else:
+    elif args.sig_proxy.lower() not in ("false", "0"):  # docker's --sig-proxy=false
         proxy_signals(lambda sig: _second(client).post(f"/containers/{cid}/kill",
                                                        {"signal": sig}))
     try:
-        detached = stream_io(sock, args.tty, args.interactive, keys)
+        detached = stream_io(sock, args.tty, "stdin" in streams, keys)
     finally:
         sock.close()
     if detached:  # ctrl-p ctrl-q: the container goes on; its wait answer is not read

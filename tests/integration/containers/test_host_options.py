@@ -86,3 +86,27 @@ def test_volumes_from_and_dns_search(daemon, ctr, tmp_path):
     d.cli("rm", "-v", user, check=True)
     r = d.client.get("/volumes")["Volumes"] or []
     assert mounts["/data"]["Name"] not in {v["Name"] for v in r}
+
+
+def test_cidfile_label_file_attach_streams(daemon, ctr, tmp_path):
+    d = daemon
+    n = ctr.name("cid")
+    cidfile, labels = tmp_path / "cid", tmp_path / "labels"
+    labels.write_text("# comment\nteam=docs\n\nstage=dev\n")
+    r = d.cli("run", "--name", n, "--cidfile", str(cidfile), "--label-file", str(labels),
+              "-l", "stage=prod", "-a", "stderr", "busybox", "sh", "-c",
+              "echo to-out; echo to-err >&2")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "to-err\n")
+    info = d.client.get(f"/containers/{n}/json")
+    assert cidfile.read_text() == info["Id"]
+    assert info["Config"]["Labels"] == {"team": "docs", "stage": "prod"}
+    r = d.cli("create", "--cidfile", str(cidfile), "busybox", "true")
+    assert r.returncode == 125 and "Container ID file found" in r.stderr
+    assert cidfile.read_text() == info["Id"]  # the other container's file is left alone
+    gone = tmp_path / "gone"
+    r = d.cli("create", "--pull", "never", "--cidfile", str(gone), "no-such-image-cid:1")
+    assert r.returncode != 0 and not gone.exists()  # removed again when create fails
+    r = d.cli("run", "-d", "-a", "stdout", "busybox", "true")
+    assert r.returncode == 125 and "Conflicting options: -a and -d" in r.stderr
+    r = d.cli("run", "-a", "stdsomething", "busybox", "true")
+    assert r.returncode == 125 and "valid streams are STDIN, STDOUT and STDERR" in r.stderr

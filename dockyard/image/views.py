@@ -162,8 +162,12 @@ class QueryMixin:
         for r in self.meta.query("SELECT chain_id, COUNT(DISTINCT image_id) FROM image_layers "
                                  "GROUP BY chain_id"):
             counts[r[0]] = r[1]
-        for image_id in self.ids():
-            img = self.load(image_id)
+        loaded = [self.load(i) for i in self.ids()]
+        parents = {img.parent for img in loaded if img.parent}
+        for img in loaded:
+            if not img.refs and img.id in parents:
+                continue  # a build's step image: dockerd lists top images only
+            image_id = img.id
             entry = self.summary(img)
             entry["SharedSize"] = sum(
                 (self.meta.query_one("SELECT size FROM layers WHERE chain_id=?", (c,)) or [0])[0]

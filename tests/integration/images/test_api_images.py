@@ -143,3 +143,18 @@ def test_system_df_and_prune(daemon, busybox_tar, cleanup):
     assert r.returncode == 0 and f"deleted: {first}" in r.stdout and "Total reclaimed space" in r.stdout
     assert first not in daemon.docker("images", "-q", "--no-trunc", "-a").stdout.split()
     cleanup.append(name)
+
+
+def test_system_df_lists_top_images_only(daemon, cleanup):
+    """A build's step images are not in system df (dockerd lists top images there)."""
+    name = _name("dfstep")
+    cleanup.append(name)
+    r = daemon.cli("build", "-t", name, "-", input="FROM busybox\nRUN echo a > /a\n"
+                   f"RUN echo {name} > /b\n", check=True)
+    top = daemon.client.get(f"/images/{name}/json")
+    steps, parent = set(), top["Parent"]  # this build's step images, up to busybox
+    while parent and not daemon.client.get(f"/images/{parent}/json")["RepoTags"]:
+        steps.add(parent)
+        parent = daemon.client.get(f"/images/{parent}/json")["Parent"]
+    listed = {i["Id"] for i in daemon.client.get("/system/df")["Images"]}
+    assert top["Id"] in listed and steps and not steps & listed, r.stdout

@@ -25,6 +25,7 @@ class Paths:
         self.hostname = os.path.join(self.dir, "hostname")
         self.hosts = os.path.join(self.dir, "hosts")
         self.resolv = os.path.join(self.dir, "resolv.conf")
+        self.shm = os.path.join(self.bundle, "shm")  # --ipc shareable: its /dev/shm
 
 
 def write_etc_files(p: Paths, hostname: str, extra_hosts: list[str], ip: str | None = None,
@@ -126,7 +127,28 @@ def unmount_rootfs(p: Paths) -> None:
             _c().umount2(p.rootfs.encode(), MNT_DETACH)
 
 
+def mount_shm(p: Paths, size: int) -> None:
+    """A shareable container's /dev/shm: a tmpfs on the host side of the bundle, so a
+    container joining its IPC namespace can bind the same one (docker's ShmPath)."""
+    os.makedirs(p.shm, exist_ok=True)
+    if os.path.ismount(p.shm):
+        return
+    flags = 2 | 4 | 8  # MS_NOSUID | MS_NODEV | MS_NOEXEC
+    data = f"mode=1777,size={max(size // 1024, 1)}k".encode()
+    if _c().mount(b"shm", p.shm.encode(), b"tmpfs", flags, data) != 0:
+        import ctypes
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount tmpfs for /dev/shm: {os.strerror(err)}", p.shm)
+
+
+def unmount_shm(p: Paths) -> None:
+    if os.path.ismount(p.shm):
+        if _c().umount2(p.shm.encode(), 0) != 0:
+            _c().umount2(p.shm.encode(), MNT_DETACH)
+
+
 def remove_dirs(p: Paths) -> None:
+    unmount_shm(p)
     unmount_rootfs(p)
     shutil.rmtree(p.bundle, ignore_errors=True)
     shutil.rmtree(p.dir, ignore_errors=True)

@@ -168,7 +168,8 @@ class OpsMixin:
         config = ocispec.build(rec, {}, paths)  # Config already carries the image's defaults
         from dockyard.engine import host_options
         host_options.apply(config, rec["HostConfig"], self._joined_namespaces(rec),
-                           ocispec._read_db(os.path.join(p.rootfs, "etc/group")))
+                           ocispec._read_db(os.path.join(p.rootfs, "etc/group")),
+                           self._shm_source(rec, p))
         tmp = p.config + ".tmp"
         with open(tmp, "w") as f:
             json.dump(config, f)
@@ -186,8 +187,24 @@ class OpsMixin:
             if not other["State"]["Running"]:
                 raise Conflict(f"cannot join {kind.upper()} of a non running container: "
                                f"{other['Id']}")
+            if kind == "ipc" and other["HostConfig"].get("IpcMode") != "shareable":
+                raise InvalidArgument(f"container {other['Id']}: non-shareable IPC (hint: "
+                                      "use IpcMode:shareable for the donor container)")
             out[kind] = f"/proc/{other['State']['Pid']}/ns/{kind}"
         return out
+
+    def _shm_source(self, rec: dict, p) -> str | None:
+        """The host tmpfs behind /dev/shm: this container's own (mounted now) with
+        ``--ipc shareable``, the donor's with ``--ipc container:<x>``; else None."""
+        mode = rec["HostConfig"].get("IpcMode") or ""
+        if mode == "shareable":
+            from dockyard.engine.host_options import DEFAULT_SHM
+            files.mount_shm(p, int(rec["HostConfig"].get("ShmSize") or 0) or DEFAULT_SHM)
+            return p.shm
+        if mode.startswith("container:"):
+            donor = files.Paths(self.engine, self.get(mode.split(":", 1)[1])["Id"])
+            return donor.shm if os.path.ismount(donor.shm) else None
+        return None
 
     # -- network (engine.networks, when that service is installed) ----------------------
     def _networks(self):

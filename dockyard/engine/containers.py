@@ -371,6 +371,8 @@ class ContainerService(IOMixin, OpsMixin, FsMixin):
     def _after_exit(self, rec: dict, restarting: bool) -> None:
         if restarting:
             return
+        if rec["HostConfig"].get("IpcMode") == "shareable":  # its /dev/shm goes, as docker's
+            files.unmount_shm(files.Paths(self.engine, rec["Id"]))
         if rec["HostConfig"].get("AutoRemove"):
             threading.Thread(target=self._auto_remove, args=(rec["Id"],), daemon=True).start()
 

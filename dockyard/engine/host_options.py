@@ -118,9 +118,11 @@ def group_ids(names: list[str], groups: list[list[str]]) -> list[int]:
     return out
 
 
-def apply(config: dict, hc: dict, ns_paths: dict, groups: list[list[str]]) -> None:
+def apply(config: dict, hc: dict, ns_paths: dict, groups: list[list[str]],
+          shm_source: str | None = None) -> None:
     """Edit the OCI ``config`` for these settings. ``ns_paths``: {"pid"|"ipc": path} of
-    another container's namespaces to join ("container:<id>" modes)."""
+    another container's namespaces to join ("container:<id>" modes); ``shm_source``: a
+    host tmpfs to bind as /dev/shm (``--ipc shareable``, or the donor's when joining)."""
     proc, lin = config["process"], config["linux"]
     proc["rlimits"] = rlimits(hc)
     if hc.get("OomScoreAdj"):
@@ -143,8 +145,9 @@ def apply(config: dict, hc: dict, ns_paths: dict, groups: list[list[str]]) -> No
     ipc = hc.get("IpcMode") or ""
     for m in config["mounts"]:
         if m["destination"] == "/dev/shm" and m.get("type") == "tmpfs":
-            if ipc == "host":
-                m.update(type="bind", source="/dev/shm", options=["rbind", "rprivate"])
+            if ipc == "host" or shm_source:
+                m.update(type="bind", source=shm_source or "/dev/shm",
+                         options=["rbind", "rprivate", "nosuid", "nodev", "noexec"])
             elif ipc == "none":
                 m["options"] = [o for o in m["options"] if not o.startswith("size=")] + \
                                ["size=0k"]

@@ -31,11 +31,20 @@ def test_pid_ipc_uts_modes(daemon, ctr):
     assert out == "sees-host\n"
     out = d.cli("run", "--rm", "--uts", "host", "busybox", "hostname", check=True).stdout
     assert out.strip() == os.uname().nodename
-    donor = ctr.name("donor")
-    d.cli("run", "-d", "--name", donor, "busybox", "sleep", "1000", check=True)
+    donor, private = ctr.name("donor"), ctr.name("private")
+    d.cli("run", "-d", "--name", donor, "--ipc", "shareable", "--shm-size", "8m", "busybox",
+          "sh", "-c", "echo from-donor > /dev/shm/note; exec sleep 1000", check=True)
     out = d.cli("run", "--rm", "--pid", f"container:{donor}", "--ipc", f"container:{donor}",
-                "busybox", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '", check=True).stdout
-    assert out.strip() == "sleep 1000"
+                "busybox", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo;"
+                " cat /dev/shm/note; df -k /dev/shm | tail -1 | awk '{print $2}'",
+                check=True).stdout
+    assert [ln.strip() for ln in out.split("\n")[:3]] == ["sleep 1000", "from-donor", "8192"]
+    d.cli("run", "-d", "--name", private, "busybox", "sleep", "1000", check=True)
+    r = d.cli("run", "--rm", "--ipc", f"container:{private}", "busybox", "true")
+    assert r.returncode != 0 and "non-shareable IPC (hint: use IpcMode:shareable" in r.stderr
+    d.cli("stop", "-t", "0", donor, check=True)  # its /dev/shm is unmounted at exit
+    donor_id = d.client.get(f"/containers/{donor}/json")["Id"]
+    assert not [ln for ln in open("/proc/self/mountinfo") if f"{donor_id}/shm" in ln]
     out = d.cli("run", "--rm", "--ipc", "none", "busybox", "sh", "-c",
                 "test -e /dev/shm || echo no-shm", check=True).stdout
     assert out == "no-shm\n"

@@ -73,6 +73,13 @@ def test_namespace_modes(tmp_path):
     ho.apply(cfg, host_ipc, {}, [])
     shm = next(m for m in cfg["mounts"] if m["destination"] == "/dev/shm")
     assert (shm["type"], shm["source"]) == ("bind", "/dev/shm")
+    shareable = {"IpcMode": "shareable"}
+    ho.check(shareable)
+    cfg = _config(tmp_path, **shareable)
+    ho.apply(cfg, shareable, {}, [], shm_source="/run/x/shm")
+    shm = next(m for m in cfg["mounts"] if m["destination"] == "/dev/shm")
+    assert (shm["type"], shm["source"]) == ("bind", "/run/x/shm")
+    assert {"ipc"} <= {ns["type"] for ns in cfg["linux"]["namespaces"]}
     none = {"IpcMode": "none"}
     cfg = _config(tmp_path, **none)
     ho.apply(cfg, none, {}, [])

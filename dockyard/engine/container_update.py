@@ -118,6 +118,8 @@ def check_create(hc: dict, warnings: list[str]) -> None:
             hc[key] = 0
     if (hc.get("Memory") or 0) > 0 and not hc.get("MemorySwap"):
         hc["MemorySwap"] = 2 * int(hc["Memory"])
+    if hc.get("PidsLimit") is not None and int(hc["PidsLimit"]) <= 0:
+        hc["PidsLimit"] = None  # 0 and -1 are "unlimited": dockerd keeps no limit (null)
 
 
 def host_limits() -> tuple[int, set[int], bool]:

@@ -93,5 +93,8 @@ def test_create_gets_docker_swap_default(monkeypatch):
     cu.check_create(hc, warnings)
     assert hc == {"Memory": 64 * MiB, "MemorySwap": 128 * MiB, "BlkioWeight": 0}
     assert warnings == [cu.NO_BLKIO_WEIGHT]
+    hc = {"PidsLimit": -1}
+    cu.check_create(hc, [])
+    assert hc == {"PidsLimit": None}
     with pytest.raises(InvalidArgument, match="always set the Memory limit when using Memor"):
         cu.check_create({"MemorySwap": 64 * MiB}, [])

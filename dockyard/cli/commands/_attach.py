@@ -85,17 +85,23 @@ class Detached(Exception):
 
 
 def attach_and_wait(client, cid: str, tty: bool, stdin: bool, start: bool = False,
-                    detach_keys: bytes = DEFAULT_DETACH_KEYS) -> int:
+                    detach_keys: bytes = DEFAULT_DETACH_KEYS,
+                    detach_spec: str | None = None) -> int:
     """Attach to ``cid`` (then start it, for ``start -a``), relay its streams until it
-    exits, and return its exit status (``attach`` and ``start -a``).
+    exits, and return its exit status (``attach`` and ``start -a``). ``detach_spec``
+    (``--detach-keys`` as typed) goes to the daemon too, as docker's CLI sends it: its
+    relay watches for the same keys (with the default ones, it would end the stream on
+    ctrl-p ctrl-q that this session means for the container).
 
     Raises:
         Detached: the user detached with the detach keys.
     """
     from dockyard import jsonlite
     from dockyard.cli.commands.run import _second
-    sock = client.hijack("POST", f"/containers/{cid}/attach",
-                         {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(stdin)})
+    params = {"stream": 1, "stdout": 1, "stderr": 1, "stdin": int(stdin)}
+    if detach_spec:
+        params["detachKeys"] = detach_spec
+    sock = client.hijack("POST", f"/containers/{cid}/attach", params)
     waiter = _second(client).raw("POST", f"/containers/{cid}/wait", params={"condition": "next-exit"})
     if start:
         client.post(f"/containers/{cid}/start")

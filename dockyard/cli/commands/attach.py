@@ -25,6 +25,7 @@ def run(args, client) -> int:
     from dockyard.cli.commands._attach import Detached, check_tty
     check_tty(tty, stdin)
     try:
-        return attach_and_wait(client, cid, tty, stdin, detach_keys=keys)
+        return attach_and_wait(client, cid, tty, stdin, detach_keys=keys,
+                               detach_spec=args.detach_keys)
     except Detached as e:
         raise CommandError(str(e), 1) from None

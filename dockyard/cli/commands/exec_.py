@@ -34,6 +34,8 @@ def run(args, client) -> int:
             "AttachStdout": not args.detach, "AttachStderr": not args.detach,
             "Detach": args.detach, "Env": args.env or None, "WorkingDir": args.workdir or "",
             "Cmd": args.command}
+    if args.detach_keys:  # the daemon's relay watches the same keys (see attach_and_wait)
+        body["DetachKeys"] = args.detach_keys
     if args.tty and terminal_size():
         body["ConsoleSize"] = list(terminal_size())
     eid = client.post(f"/containers/{args.container}/exec", json=body)["Id"]

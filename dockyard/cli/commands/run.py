@@ -58,6 +58,8 @@ def _run_attached(client, cid: str, args) -> int:
     streams = attach_streams(args)
     params = {"stream": 1, "stdout": int("stdout" in streams),
               "stderr": int("stderr" in streams), "stdin": int("stdin" in streams)}
+    if args.detach_keys:  # the daemon's relay watches the same keys (see attach_and_wait)
+        params["detachKeys"] = args.detach_keys
     sock = client.hijack("POST", f"/containers/{cid}/attach", params)
     waiter = _second(client).raw("POST", f"/containers/{cid}/wait",
                                  params={"condition": "removed" if args.rm else "next-exit"})

@@ -19,10 +19,11 @@ def run(args, client) -> int:
         from dockyard.cli.main import CommandError
         raise CommandError("you cannot start and attach multiple containers at once", 1)
     from dockyard.cli.commands._attach import detach_keys_of
-    return _attached(client, args.containers[0], args.interactive, detach_keys_of(args))
+    return _attached(client, args.containers[0], args.interactive, detach_keys_of(args),
+                     getattr(args, "detach_keys", None))
 
 
-def _attached(client, name: str, stdin: bool, keys: bytes) -> int:
+def _attached(client, name: str, stdin: bool, keys: bytes, spec: str | None = None) -> int:
     from dockyard.cli.commands._attach import attach_and_wait
     info = client.get(f"/containers/{name}/json")
     cid, tty = info["Id"], info["Config"]["Tty"]
@@ -30,6 +31,7 @@ def _attached(client, name: str, stdin: bool, keys: bytes) -> int:
     from dockyard.cli.commands._attach import Detached, check_tty
     check_tty(tty, stdin)
     try:
-        return attach_and_wait(client, cid, tty, stdin, start=True, detach_keys=keys)
+        return attach_and_wait(client, cid, tty, stdin, start=True, detach_keys=keys,
+                               detach_spec=spec)
     except Detached:
         return 0

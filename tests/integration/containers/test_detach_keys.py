@@ -103,6 +103,9 @@ def test_detach_keys_leave_the_container_running(daemon, ctr, tool):
         a.send(b"echo two-$((2+2))\r")
         a.expect(b"two-4")
         a.send(b"\x10\x11")  # not the keys of this session: they reach the shell
+        time.sleep(0.3)  # the daemon's relay must not take them as its own default keys:
+        a.send(b"echo still-$((1+4))\r")  # the session goes on
+        a.expect(b"still-5")
         a.send(b"\x01b")
         assert a.wait() == 1  # docker's attach: "read escape sequence", status 1
         assert b"read escape sequence" in a.out

@@ -87,11 +87,24 @@ def daemon(busybox_tar):
 
 @pytest.fixture(scope="module")
 def runc_daemon(busybox_tar):
-    """The same, with runc as its OCI runtime (skipped where runc is not installed)."""
+    """The same, with runc as its OCI runtime (skipped where runc is not installed).
+
+    runc removes a container's cgroup but not its parent: on a hybrid host it leaves
+    /sys/fs/cgroup/unified/dockyard behind, which this fixture removes again when it
+    made it (docker leaves its /docker parents too; tests leave nothing)."""
     if not shutil.which("runc"):
         pytest.skip("runc not installed")
-    with _busybox_daemon(busybox_tar, runtime="runc") as d:
-        yield d
+    import glob
+    before = set(glob.glob("/sys/fs/cgroup/*/dockyard"))
+    try:
+        with _busybox_daemon(busybox_tar, runtime="runc") as d:
+            yield d
+    finally:
+        for parent in set(glob.glob("/sys/fs/cgroup/*/dockyard")) - before:
+            try:
+                os.rmdir(parent)
+            except OSError:
+                pass  # not empty: a container of another daemon lives there
 
 
 @pytest.fixture

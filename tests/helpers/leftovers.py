@@ -15,8 +15,9 @@ import time
 
 
 def _cgroups() -> set[str]:
-    return {d.rstrip("/") for d in glob.glob("/sys/fs/cgroup/*/dockyard/**/", recursive=True)
-            if d.rstrip("/").rsplit("/", 1)[-1] != "dockyard"}
+    """Every cgroup under the ``dockyard`` parents, and the parents themselves (a
+    runtime that removes a container's cgroup may still leave a new parent behind)."""
+    return {d.rstrip("/") for d in glob.glob("/sys/fs/cgroup/*/dockyard/**/", recursive=True)}
 
 
 def _links() -> set[str]:

@@ -115,16 +115,24 @@ def mount_rootfs(engine, cid: str, p: Paths, volatile: bool = False) -> None:
         data = ",".join(m["options"] + (["volatile"] if volatile else [])).encode()
         ret = _c().mount(b"overlay", p.rootfs.encode(), b"overlay", 0, data)
     if ret != 0:
-        import ctypes
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount {m['type']} of snapshot {cid}: {os.strerror(err)}", p.rootfs)
+        _mount_failed(f"mount {m['type']} of snapshot {cid}", p.rootfs)
+
+
+def _mount_failed(what: str, path: str):
+    import ctypes
+    err = ctypes.get_errno()
+    raise OSError(err, f"{what}: {os.strerror(err)}", path)
+
+
+def _unmount(path: str) -> None:
+    if os.path.ismount(path):
+        if _c().umount2(path.encode(), 0) != 0:
+            # busy (a process still holds it): detach lazily rather than leak the mount
+            _c().umount2(path.encode(), MNT_DETACH)
 
 
 def unmount_rootfs(p: Paths) -> None:
-    if os.path.ismount(p.rootfs):
-        if _c().umount2(p.rootfs.encode(), 0) != 0:
-            # busy (a process still holds it): detach lazily rather than leak the mount
-            _c().umount2(p.rootfs.encode(), MNT_DETACH)
+    _unmount(p.rootfs)
 
 
 def mount_shm(p: Paths, size: int) -> None:
@@ -136,15 +144,11 @@ def mount_shm(p: Paths, size: int) -> None:
     flags = 2 | 4 | 8  # MS_NOSUID | MS_NODEV | MS_NOEXEC
     data = f"mode=1777,size={max(size // 1024, 1)}k".encode()
     if _c().mount(b"shm", p.shm.encode(), b"tmpfs", flags, data) != 0:
-        import ctypes
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount tmpfs for /dev/shm: {os.strerror(err)}", p.shm)
+        _mount_failed("mount tmpfs for /dev/shm", p.shm)
 
 
 def unmount_shm(p: Paths) -> None:
-    if os.path.ismount(p.shm):
-        if _c().umount2(p.shm.encode(), 0) != 0:
-            _c().umount2(p.shm.encode(), MNT_DETACH)
+    _unmount(p.shm)
 
 
 def remove_dirs(p: Paths) -> None:

@@ -120,6 +120,7 @@ class OpsMixin:
             netns = self._netns(rec)
             ph.mark("netns")
             undo.callback(self._teardown_network, rec)
+            undo.callback(files.unmount_shm, p)  # --ipc shareable's, if the start fails
             self._write_config(rec, p, netns)
             ph.mark("config")
             with contextlib.suppress(DockyardError):

@@ -21,23 +21,31 @@ IPC_SYSCTLS = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
 DEFAULT_SHM = 64 * 1024 * 1024
 
 
+def _int(value, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"invalid {field}: {value!r} is not an integer") from None
+
+
 def check(hc: dict) -> None:
     """Validate (400 with docker's words) and normalise ``hc`` in place."""
     for u in hc.get("Ulimits") or []:
         name = (u.get("Name") or "") if isinstance(u, dict) else ""
         if name not in RLIMITS:
             raise InvalidArgument(f"invalid ulimit type: {name}")
-        soft, hard = int(u.get("Soft", 0)), int(u.get("Hard", 0))
+        soft = _int(u.get("Soft", 0), f"Ulimits {name} Soft")
+        hard = _int(u.get("Hard", 0), f"Ulimits {name} Hard")
         if soft > hard:
             raise InvalidArgument(f"ulimit soft limit must be less than or equal to hard "
                                   f"limit: {soft} > {hard}")
     for key in hc.get("Sysctls") or {}:
         _check_sysctl(key, hc)
     shm = hc.get("ShmSize")
-    if shm is not None and int(shm) < 0:
+    if shm is not None and _int(shm, "ShmSize") < 0:
         raise InvalidArgument("SHM size can not be less than 0")
     adj = hc.get("OomScoreAdj") or 0
-    if not -1000 <= int(adj) <= 1000:
+    if not -1000 <= _int(adj, "OomScoreAdj") <= 1000:
         raise InvalidArgument(f"Invalid value {adj}, range for oom score adj is [-1000, 1000]")
     for d in hc.get("Devices") or []:
         perms = d.get("CgroupPermissions") or "rwm"

@@ -11,7 +11,7 @@ import os
 
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.cgroups.base import (make_dirs, read, read_int, read_kv, read_pids,
-                                           remove_dirs, write)
+                                           read_text, remove_dirs, write)
 
 
 def shares_to_weight(shares: int) -> int:
@@ -153,12 +153,7 @@ def _io_stat(path: str) -> dict:
     {ioServiceBytesRecursive, ioServicedRecursive} entries (discards are left out,
     as docker leaves them out)."""
     out: dict[str, list] = {"ioServiceBytesRecursive": [], "ioServicedRecursive": []}
-    try:
-        with open(path) as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return out
-    for line in lines:
+    for line in read_text(path).splitlines():
         if not line.strip():
             continue
         dev, *fields = line.split()

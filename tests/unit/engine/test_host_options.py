@@ -24,6 +24,8 @@ def _config(tmp_path, **hc):
      "not allowed in host network namespace"),
     ({"Sysctls": {"kernel.shmmax": "1"}, "IpcMode": "host"}, "not allowed in host IPC"),
     ({"ShmSize": -1}, "SHM size can not be less than 0"),
+    ({"ShmSize": "big"}, "invalid ShmSize: 'big' is not an integer"),
+    ({"Ulimits": [{"Name": "nofile", "Soft": "x", "Hard": 1}]}, "invalid Ulimits nofile Soft"),
     ({"OomScoreAdj": 1001}, r"range for oom score adj is \[-1000, 1000\]"),
     ({"Devices": [{"PathOnHost": "/dev/null", "CgroupPermissions": "rwx"}]},
      "invalid device mode: rwx"),
